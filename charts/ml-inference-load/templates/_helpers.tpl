@@ -1,0 +1,93 @@
+{{/*
+Names and labels. Every object is named after .Values.serviceName, as the design document specifies,
+so the Service, Secret and route names are predictable for the people who call them.
+*/}}
+
+{{- define "ml-inference-load.name" -}}
+{{- .Chart.Name -}}
+{{- end -}}
+
+{{- define "ml-inference-load.fullname" -}}
+{{- .Values.serviceName -}}
+{{- end -}}
+
+{{- define "ml-inference-load.namespace" -}}
+{{- .Values.namespace | default .Release.Namespace -}}
+{{- end -}}
+
+{{- define "ml-inference-load.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The design's `app` label plus the standard name/instance pair; used by the Service selector. */}}
+{{- define "ml-inference-load.selectorLabels" -}}
+app: {{ .Values.serviceName | quote }}
+app.kubernetes.io/name: {{ include "ml-inference-load.name" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+{{- end -}}
+
+{{- define "ml-inference-load.labels" -}}
+{{ include "ml-inference-load.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "ml-inference-load.imageTag" . | replace "+" "_" | trunc 63 | trimSuffix "-" | trimSuffix "." | quote }}
+app.kubernetes.io/component: "inference"
+app.kubernetes.io/part-of: {{ .Values.serviceCatalog | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
+helm.sh/chart: {{ include "ml-inference-load.chart" . | quote }}
+environment: {{ .Values.environment | quote }}
+{{- end -}}
+
+{{- define "ml-inference-load.imageTag" -}}
+{{- .Values.inference.image.tag -}}
+{{- end -}}
+
+{{/* repository:tag, or repository@digest when a digest pins the image. */}}
+{{- define "ml-inference-load.image" -}}
+{{- $image := .Values.inference.image -}}
+{{- if $image.digest -}}
+{{- printf "%s@%s" $image.repository $image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $image.repository $image.tag -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ml-inference-load.hfTokenSecretName" -}}
+{{- printf "%s-hf-token" .Values.serviceName -}}
+{{- end -}}
+
+{{/*
+Vault path as External Secrets Operator needs it: a path inside the store's mount. A leading "/"
+would make ESO read secret/data//secret/..., so leading slashes are removed (decisions.md section 2).
+*/}}
+{{- define "ml-inference-load.vaultKey" -}}
+{{- regexReplaceAll "^/+" .Values.vault.hfTokenPath "" -}}
+{{- end -}}
+
+{{/*
+external-secrets.io/v1 (ESO >= 0.16); v1beta1 only when the cluster serves it and not v1 (ESO < 0.16).
+An offline `helm template` knows no cluster APIs and gets v1, which every current ESO serves.
+*/}}
+{{- define "ml-inference-load.externalSecretApiVersion" -}}
+{{- if .Capabilities.APIVersions.Has "external-secrets.io/v1/ExternalSecret" -}}
+external-secrets.io/v1
+{{- else if .Capabilities.APIVersions.Has "external-secrets.io/v1beta1/ExternalSecret" -}}
+external-secrets.io/v1beta1
+{{- else -}}
+external-secrets.io/v1
+{{- end -}}
+{{- end -}}
+
+{{/* Quantities as numbers, to compare requests with limits: whole millicores and bytes (rounded half up). */}}
+{{- define "ml-inference-load.cpuMillicores" -}}
+{{- if hasSuffix "m" . -}}
+{{- float64 (trimSuffix "m" .) -}}
+{{- else -}}
+{{- round (mulf (float64 .) 1000) 0 -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ml-inference-load.memoryBytes" -}}
+{{- $number := regexFind "^[0-9.]+" . -}}
+{{- $suffix := trimPrefix $number . -}}
+{{- $multipliers := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "P" 1000000000000000 "E" 1000000000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 -}}
+{{- round (mulf (float64 $number) (get $multipliers $suffix)) 0 -}}
+{{- end -}}

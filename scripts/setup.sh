@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up a fresh clone: Python environment (.venv), helm 3 + helm 4 + kubectl (.tools), then renders
+# the bundled example workload to build/example/ so you can see what the chart produces.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python="${PYTHON:-python3}"
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+  echo "error: Python >= 3.11 is needed (found $("$python" --version 2>&1)); set PYTHON=..." >&2
+  exit 1
+}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[dev]'
+
+scripts/install-tools.sh
+
+rm -rf build/example
+.venv/bin/workload validate examples/llama-3.2-1b.yaml
+.venv/bin/workload render examples/llama-3.2-1b.yaml --output-dir build/example
+echo
+echo "Set up. Try:  .venv/bin/workload render examples/llama-3.2-1b.yaml   and   scripts/test.sh"

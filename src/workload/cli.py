@@ -1,0 +1,145 @@
+"""The `workload` command: validate, render and generate ML workload values and charts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+
+from workload import generate as generated
+from workload.helm import HelmError, RenderOptions, template
+from workload.manifests import split_manifests
+from workload.models import WORKLOAD_TYPES
+from workload.problems import Problem
+from workload.validation import validate_document, workload_type_of
+from workload.yamlio import ValuesFileError, load_values_file
+
+app = typer.Typer(
+    help="Validate, render and generate ML inference workloads (ML_INFERENCE_LOAD on Hugging Face TGI).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def check_file(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """Load and validate one values file; (document, []) when it is valid."""
+    try:
+        document = load_values_file(path)
+    except ValuesFileError as exc:
+        return None, [Problem("", str(exc))]
+    values, problems = validate_document(document)
+    return (document if values is not None else None), problems
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Values files to check.", show_default=False)],
+    output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
+) -> None:
+    """Check values files against the workload contract: 'ok', or one line per problem. Exit 1 if any fails."""
+    if output not in ("text", "json"):
+        err.print(f"--output: must be text or json (got {output!r})")
+        raise typer.Exit(2)
+    report = {str(path): check_file(path)[1] for path in files}
+    if output == "json":
+        data = [
+            {"file": name, "valid": not problems, "problems": [asdict(p) for p in problems]}
+            for name, problems in report.items()
+        ]
+        print(json.dumps(data, indent=2))
+    else:
+        for name, problems in report.items():
+            if not problems:
+                out.print(f"[green]{name}: ok[/green]")
+            for problem in problems:
+                out.print(f"{name}: {problem}", markup=False)
+    if any(report.values()):
+        raise typer.Exit(1)
+
+
+@app.command()
+def render(
+    file: Annotated[Path, typer.Argument(help="Values file to render.", show_default=False)],
+    output_dir: Annotated[
+        Path | None,
+        typer.Option("--output-dir", "-d", help="Write one file per object here instead of stdout."),
+    ] = None,
+    kube_version: Annotated[
+        str | None, typer.Option("--kube-version", help="Kubernetes version to render for, e.g. 1.31.")
+    ] = None,
+    api_versions: Annotated[
+        list[str] | None,
+        typer.Option("--api-versions", "-a", help="Extra cluster API versions, e.g. external-secrets.io/v1beta1."),
+    ] = None,
+    release: Annotated[str | None, typer.Option(help="Helm release name (default: serviceName).")] = None,
+    namespace: Annotated[str | None, typer.Option(help="Release namespace (default: values' namespace).")] = None,
+) -> None:
+    """Validate, then render the manifests with helm. Nothing is written unless everything succeeds."""
+    document, problems = check_file(file)
+    if document is None:
+        for problem in problems:
+            err.print(f"{file}: {problem}", markup=False)
+        raise typer.Exit(1)
+    member = workload_type_of(document)
+    assert not isinstance(member, Problem)  # validated above
+    options = RenderOptions(
+        release=release or str(document["serviceName"]),
+        namespace=namespace or str(document.get("namespace") or "default"),
+        kube_version=kube_version,
+        api_versions=tuple(api_versions or ()),
+    )
+    try:
+        manifests = template(member.chart_dir, [file], options)
+    except HelmError as exc:
+        for problem in exc.problems:
+            err.print(f"{file}: {problem}", markup=False)
+        raise typer.Exit(1) from None
+    if output_dir is None:
+        sys.stdout.write(manifests)
+        return
+    documents = split_manifests(manifests)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for index, doc in enumerate(documents):
+        name = f"{index:02d}-{doc['kind'].lower()}-{doc['metadata']['name']}.yaml"
+        (output_dir / name).write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    out.print(f"wrote {len(documents)} manifests to {output_dir}", markup=False)
+
+
+@app.command()
+def generate(
+    check: Annotated[bool, typer.Option("--check", help="Fail if a generated file is out of date.")] = False,
+) -> None:
+    """Write (or --check) the files generated from the values models: schema, values.yaml, README table."""
+    if check:
+        stale = generated.stale_files()
+        for path in stale:
+            out.print(f"stale: {path} (run `workload generate`)", markup=False)
+        if stale:
+            raise typer.Exit(1)
+        out.print(f"generated files are up to date ({len(generated.targets())} checked)", markup=False)
+        return
+    changed = generated.write_all()
+    for path in changed:
+        out.print(f"wrote {path}", markup=False)
+    if not changed:
+        out.print("generated files are up to date", markup=False)
+
+
+@app.command(name="types")
+def list_types() -> None:
+    """List the workload types this tool knows and their charts."""
+    for name, member in WORKLOAD_TYPES.items():
+        out.print(f"{name}\t{member.chart_dir}", markup=False)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,62 @@
+"""Files generated from the values models: one source, checked for drift by `workload generate --check`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from workload.generate.readme_table import splice, values_table
+from workload.generate.schema import values_schema
+from workload.generate.values_yaml import values_yaml
+from workload.models import WORKLOAD_TYPES
+
+
+@dataclass(frozen=True)
+class Target:
+    """A generated file: where it lives and how to compute its content from what is there now."""
+
+    path: Path
+    render: Callable[[str], str]  # current content ("" if missing) -> wanted content
+
+
+def _whole_file(text: str) -> Callable[[str], str]:
+    return lambda _current: text
+
+
+def _section(table: str) -> Callable[[str], str]:
+    return lambda current: splice(current, table)
+
+
+def targets() -> list[Target]:
+    found: list[Target] = []
+    for member in WORKLOAD_TYPES.values():
+        model, chart, name = member.model, member.chart_dir, member.chart_name
+        schema_text = json.dumps(values_schema(model, name), indent=2, ensure_ascii=False) + "\n"
+        found.append(Target(chart / "values.schema.json", _whole_file(schema_text)))
+        found.append(Target(chart / "values.yaml", _whole_file(values_yaml(model, name))))
+        found.append(Target(chart / "README.md", _section(values_table(model, name))))
+    return found
+
+
+def stale_files() -> list[Path]:
+    """Generated files whose content differs from what the models produce now."""
+    stale = []
+    for target in targets():
+        current = target.path.read_text(encoding="utf-8") if target.path.exists() else ""
+        if target.render(current) != current:
+            stale.append(target.path)
+    return stale
+
+
+def write_all() -> list[Path]:
+    """Write every generated file; returns the ones that changed."""
+    changed = []
+    for target in targets():
+        current = target.path.read_text(encoding="utf-8") if target.path.exists() else ""
+        wanted = target.render(current)
+        if wanted != current:
+            target.path.write_text(wanted, encoding="utf-8")
+            changed.append(target.path)
+    return changed

@@ -1,0 +1,98 @@
+"""Running the real `helm` binary, and reading its errors back as one-line problems."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from workload.paths import tools_bin
+from workload.problems import Problem
+
+
+class HelmError(Exception):
+    """helm failed; `problems` are the faults it reported, one per line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def find_helm() -> Path:
+    """WORKLOAD_HELM, else the project's .tools/bin/helm (Helm 4), else helm on PATH."""
+    if explicit := os.environ.get("WORKLOAD_HELM"):
+        return Path(explicit)
+    local = tools_bin() / "helm"
+    if local.exists():
+        return local
+    if found := shutil.which("helm"):
+        return Path(found)
+    raise HelmError([Problem("", "helm not found: run scripts/setup.sh, or set WORKLOAD_HELM to a helm binary")])
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    release: str
+    namespace: str
+    kube_version: str | None = None
+    api_versions: Sequence[str] = ()
+
+
+def template(chart: Path, values_files: Sequence[Path], options: RenderOptions, helm: Path | None = None) -> str:
+    """`helm template` the chart with the given values files; returns the manifests or raises HelmError."""
+    command = [
+        str(helm or find_helm()), "template", options.release, str(chart),
+        "--namespace", options.namespace,
+    ]  # fmt: skip
+    for values in values_files:
+        command += ["--values", str(values)]
+    if options.kube_version:
+        command += ["--kube-version", options.kube_version]
+    for api in options.api_versions:
+        command += ["--api-versions", api]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise HelmError(problems_from_helm_error(result.stderr))
+    return result.stdout
+
+
+_HELM4_SCHEMA = re.compile(r"^- at '([^']*)': (.*)$")
+_HELM3_SCHEMA = re.compile(r"^- ([^:]+): (.*)$")
+_EXECUTION = re.compile(r"execution error at \([^)]*\): (.*)$")
+
+
+def _pointer_to_path(pointer: str) -> str:
+    """'/environmentVariables/0/name' -> 'environmentVariables[0].name'."""
+    out = ""
+    for part in [p for p in pointer.split("/") if p]:
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out
+
+
+def _dotted_to_path(dotted: str) -> str:
+    """Helm 3's 'environmentVariables.0.name' (or '(root)') -> 'environmentVariables[0].name'."""
+    if dotted == "(root)":
+        return ""
+    return _pointer_to_path("/" + dotted.replace(".", "/"))
+
+
+def problems_from_helm_error(stderr: str) -> list[Problem]:
+    """Helm 3 and Helm 4 word schema errors differently; both become Problem(path, message)."""
+    problems = []
+    for raw in stderr.splitlines():
+        line = raw.strip()
+        if m := _HELM4_SCHEMA.match(line):
+            problems.append(Problem(_pointer_to_path(m.group(1)), m.group(2)))
+        elif m := _EXECUTION.search(line):
+            path, _, message = m.group(1).partition(": ")
+            problems.append(Problem(path, message) if message else Problem("", path))
+        elif (m := _HELM3_SCHEMA.match(line)) and " " not in m.group(1):
+            problems.append(Problem(_dotted_to_path(m.group(1)), m.group(2)))
+    if not problems:
+        first = next((ln for ln in stderr.splitlines() if ln.strip()), "helm failed with no message")
+        problems.append(Problem("", first.removeprefix("Error: ").strip()))
+    return problems

@@ -1,0 +1,235 @@
+"""Building blocks shared by every workload type's values model.
+
+Each constrained string type carries its pattern (which ends up in values.schema.json) and a sentence
+saying what is allowed (which ends up in error messages), so both tools describe a bad value alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from workload.problems import Problem
+
+# pattern -> what a person should be told is allowed; read by workload.problems.
+PATTERN_TEXT: dict[str, str] = {}
+
+
+def explained(pattern: str, allowed: str) -> str:
+    """Register what a pattern allows, in plain words, and return the pattern."""
+    PATTERN_TEXT[pattern] = allowed
+    return pattern
+
+
+def _integral_float_to_int(value: Any) -> Any:
+    # Helm reads every YAML number as a float64 and JSON Schema counts 2.0 as an integer, so `2.0` must
+    # be accepted here too; 2.5 and strings stay errors.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# Use as Annotated[int, Field(ge=..., le=...), WHOLE], in that order (or the bounds leave the schema).
+# Every integer gets an upper bound, so Helm, which formats large float64s as 1e+20, never renders one.
+WHOLE = BeforeValidator(_integral_float_to_int)
+
+
+DnsLabel = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^[a-z]([-a-z0-9]*[a-z0-9])?$",
+            "a DNS-1035 label: lowercase letters, digits and '-', starting with a letter and ending with a "
+            "letter or digit",
+        ),
+        max_length=63,
+        min_length=1,
+    ),
+]
+DnsLabelOrEmpty = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$",
+            "empty, or a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
+        ),
+        max_length=63,
+        min_length=0,
+    ),
+]
+DnsSubdomainOrEmpty = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$",
+            "empty, or a DNS-1123 subdomain: lowercase letters, digits, '-' and '.'",
+        ),
+        max_length=253,
+        min_length=0,
+    ),
+]
+DnsSubdomain = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+            "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.'",
+        ),
+        max_length=253,
+        min_length=1,
+    ),
+]
+LabelValue = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
+            "a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
+        ),
+        max_length=63,
+        min_length=1,
+    ),
+]
+LabelKey = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
+            "a Kubernetes label key: an optional DNS prefix and '/', then a name of letters, digits, '-', '_', '.'",
+        ),
+        max_length=316,
+        min_length=1,
+    ),
+]
+Hostname = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+            "a lowercase DNS host name such as llm.example.com (a leading '*.' wildcard is allowed)",
+        ),
+        max_length=253,
+        min_length=1,
+    ),
+]
+HostnameOrEmpty = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^((\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$",
+            "empty, or a lowercase DNS host name such as llm.example.com (a leading '*.' wildcard is allowed)",
+        ),
+        max_length=253,
+        min_length=0,
+    ),
+]
+CpuQuantity = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^([0-9]+(\.[0-9]{1,3})?|[0-9]+m)$",
+            "a CPU quantity as a quoted string: whole or decimal cores ('2', '0.5') or millicores ('500m')",
+        ),
+        max_length=20,
+        min_length=1,
+    ),
+]
+MemoryQuantity = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$",
+            "a memory quantity as a quoted string: a number with an optional suffix Ki, Mi, Gi, Ti, k, M, G, T "
+            "('8Gi', '512Mi')",
+        ),
+        max_length=20,
+        min_length=1,
+    ),
+]
+EnvVarName = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^[A-Za-z_][A-Za-z0-9_]*$",
+            "an environment variable name: letters, digits and '_', not starting with a digit",
+        ),
+        max_length=256,
+        min_length=1,
+    ),
+]
+# Gateway API's Duration (GEP-2257), the pattern of HTTPRoute rules[].timeouts.
+GatewayDuration = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^([0-9]{1,5}(h|m|s|ms)){1,4}$",
+            "a Gateway API duration such as '10m', '90s' or '1h30m' ('0s' disables the timeout)",
+        ),
+        max_length=24,
+        min_length=1,
+    ),
+]
+RefreshInterval = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$",
+            "a Go duration such as '1h', '15m' or '30s' ('0' is not allowed: use a positive interval)",
+        ),
+        max_length=32,
+        min_length=1,
+    ),
+]
+
+
+SecretKey = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(r"^[-._a-zA-Z0-9]+$", "a Secret key: letters, digits, '-', '_' and '.'"),
+        max_length=253,
+        min_length=1,
+    ),
+]
+
+
+# The deployment environment a workload runs in (the design's shared `Environment` type).
+Environment = Literal["dev", "staging", "prod"]
+
+
+class ValuesModel(BaseModel):
+    """Base for every values object: camelCase keys, unknown keys rejected, no silent type coercion."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        strict=True,
+        validate_default=True,
+    )
+
+    def problems(self) -> Iterator[Problem]:
+        """Cross-field rules of this object; none unless a subclass has some."""
+        return iter(())
+
+
+class SecretKeyRef(ValuesModel):
+    """A key in an existing Kubernetes Secret in the workload's namespace."""
+
+    name: DnsSubdomain = Field(description="Name of the Secret.")
+    key: SecretKey = Field(description="Key inside the Secret.")
+
+
+class EnvironmentVariableObj(ValuesModel):
+    """One extra environment variable for the container: a literal value or a reference to a Secret key."""
+
+    name: EnvVarName = Field(description="Variable name.")
+    value: str | None = Field(
+        default=None,
+        description="Literal value (a string: quote numbers and booleans). Never put a secret here; use secretKeyRef.",
+    )
+    secret_key_ref: SecretKeyRef | None = Field(
+        default=None, description="Take the value from a key of an existing Secret instead of a literal."
+    )

@@ -1,0 +1,36 @@
+"""Validate a values document against the workloadSchema union, reporting one Problem per fault."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from workload.models import WORKLOAD_TYPES, WorkloadType
+from workload.models.common import ValuesModel
+from workload.problems import Problem
+from workload.pydantic_errors import problems_from_validation_error
+
+
+def workload_type_of(document: dict[str, Any]) -> WorkloadType | Problem:
+    """The union's discriminator: pick the member from `workloadType`, or say what is allowed."""
+    allowed = ", ".join(sorted(WORKLOAD_TYPES))
+    value = document.get("workloadType")
+    if "workloadType" not in document:
+        return Problem("workloadType", f"is required; allowed: {allowed}")
+    if not isinstance(value, str) or value not in WORKLOAD_TYPES:
+        return Problem("workloadType", f"must be one of: {allowed} (got {value!r})")
+    return WORKLOAD_TYPES[value]
+
+
+def validate_document(document: dict[str, Any]) -> tuple[ValuesModel | None, list[Problem]]:
+    """Type and range rules first (as values.schema.json), then cross-field rules (as the templates)."""
+    member = workload_type_of(document)
+    if isinstance(member, Problem):
+        return None, [member]
+    try:
+        values = member.model.model_validate(document)
+    except ValidationError as exc:
+        return None, problems_from_validation_error(exc, member.model)
+    problems = list(values.problems())
+    return (values if not problems else None), problems

@@ -1,0 +1,113 @@
+"""Reading values files the way Helm reads them.
+
+Helm parses values with go-yaml (YAML 1.1 rules, via sigs.k8s.io/yaml). PyYAML's SafeLoader differs in
+a few scalars, and every difference would make `workload validate` and `helm template` disagree:
+
+- go-yaml reads `y`, `Y`, `n`, `N` as booleans; PyYAML reads them as strings.
+- go-yaml reads `1e3` as a number; PyYAML needs a dot (`1.0e3`).
+- PyYAML turns `2024-01-01` into a date and `1:20` into the integer 80; go-yaml keeps both strings.
+
+The loader below resolves scalars like go-yaml does, so both tools see the same document.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class HelmLikeLoader(yaml.SafeLoader):
+    """A SafeLoader whose implicit scalar types follow go-yaml v2 (what Helm uses)."""
+
+
+def _install_resolvers() -> None:
+    resolvers: dict[Any, Any] = {}
+    for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        kept = [
+            (tag, regexp)
+            for tag, regexp in entries
+            if tag
+            not in (
+                "tag:yaml.org,2002:timestamp",
+                "tag:yaml.org,2002:float",
+                "tag:yaml.org,2002:int",
+                "tag:yaml.org,2002:bool",
+            )
+        ]
+        resolvers[first] = kept
+    HelmLikeLoader.yaml_implicit_resolvers = resolvers
+    HelmLikeLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"),
+        list("yYnNtTfFoO"),
+    )
+    HelmLikeLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:int",
+        re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
+        list("-+0123456789"),
+    )
+    HelmLikeLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(
+            r"^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
+            r"|\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        list("-+0123456789."),
+    )
+
+
+_install_resolvers()
+
+
+def _construct_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
+    return str(loader.construct_scalar(node)).lower() in ("y", "yes", "true", "on")
+
+
+HelmLikeLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+
+
+class ValuesFileError(Exception):
+    """A values file that cannot be read as a YAML mapping; the message is one line."""
+
+
+def load_values_text(text: str) -> dict[str, Any]:
+    """Parse YAML text into the mapping Helm would see, or raise ValuesFileError."""
+    try:
+        data = yaml.load(text, Loader=HelmLikeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ValuesFileError(f"not valid YAML{where}: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ValuesFileError(f"not valid YAML: {str(exc).splitlines()[0]}") from None
+    if data is None:
+        raise ValuesFileError("the file is empty; expected a mapping of values such as 'workloadType: ...'")
+    if not isinstance(data, dict):
+        kind = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
+            type(data), type(data).__name__
+        )
+        raise ValuesFileError(f"the document is {kind}; expected a mapping of values at the top level")
+    return data
+
+
+def load_values_file(path: Path) -> dict[str, Any]:
+    """Read a values file, turning every way it can fail into a one-line ValuesFileError."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ValuesFileError("no such file") from None
+    except IsADirectoryError:
+        raise ValuesFileError("is a directory, not a values file") from None
+    except OSError as exc:
+        raise ValuesFileError(f"cannot be read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValuesFileError("is not UTF-8 text (a binary file?)") from None
+    if "\x00" in text:
+        raise ValuesFileError("is not text: it contains NUL bytes")
+    return load_values_text(text)

@@ -1,0 +1,302 @@
+"""Rendering the chart with the real helm 3 and helm 4: content, agreement, and schema validity."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import (
+    CHART,
+    EXAMPLES,
+    FIXTURES,
+    HELMS,
+    KUBE_VERSIONS,
+    Render,
+    by_kind,
+    container,
+    env_of,
+    helm_path,
+    helm_template,
+    render_docs,
+)
+
+from workload.kubeschema import CrdSchemas, builtin_errors
+
+DOCUMENTS = {
+    "minimal": EXAMPLES / "minimal.yaml",
+    "bundled-example": EXAMPLES / "llama-3.2-1b.yaml",
+    "design-section-3": EXAMPLES / "design-section-3.yaml",
+    "everything": FIXTURES / "values" / "everything.yaml",
+}
+CRD_FILES = {
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"): [
+        "gateway-api-v1.2.1-httproutes.yaml",
+        "gateway-api-v1.6.1-httproutes.yaml",
+    ],
+    ("external-secrets.io/v1", "ExternalSecret"): ["eso-v2.9.0-externalsecrets.yaml"],
+    ("external-secrets.io/v1beta1", "ExternalSecret"): ["eso-v0.15.0-externalsecrets.yaml"],
+}
+ESO_V1BETA1_ONLY = ("--api-versions", "external-secrets.io/v1beta1/ExternalSecret")
+
+
+def text(name: str) -> str:
+    return DOCUMENTS[name].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_helm3_and_helm4_render_identical_manifests(name: str) -> None:
+    outputs = {h: helm_template(helm_path(h), text(name)) for h in HELMS}
+    assert outputs["helm3"] == outputs["helm4"]
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+@pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
+def test_core_objects_pass_strict_kubernetes_schemas(render: Render, name: str, kube_version: str) -> None:
+    docs = render(text(name), "--kube-version", kube_version)
+    core = [d for d in docs if (d["apiVersion"], d["kind"]) not in CRD_FILES]
+    assert {d["kind"] for d in core} == {"Deployment", "Service"}
+    for doc in core:
+        assert builtin_errors(doc, kube_version) == [], doc["kind"]
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+@pytest.mark.parametrize("extra", [(), ESO_V1BETA1_ONLY], ids=["eso-v1", "eso-v1beta1-cluster"])
+def test_custom_resources_pass_their_real_crds(
+    render: Render, crds: CrdSchemas, name: str, extra: tuple[str, ...]
+) -> None:
+    docs = render(text(name), *extra)
+    custom = [d for d in docs if d["kind"] in ("HTTPRoute", "ExternalSecret")]
+    for doc in custom:
+        expected = CRD_FILES[(doc["apiVersion"], doc["kind"])]
+        assert crds.sources(doc["apiVersion"], doc["kind"]) != [], "CRD folder lacks this kind"
+        for source in expected:
+            assert crds.errors(doc, source) == [], f"{doc['kind']} against {source}"
+
+
+def test_crd_check_rejects_what_the_api_server_would(render: Render, crds: CrdSchemas) -> None:
+    """The CRD validators are strict: an unknown field and a malformed timeout are both caught."""
+    route = by_kind(render(text("bundled-example")), "HTTPRoute")
+    route["spec"]["rules"][0]["timeouts"]["request"] = "10 minutes"
+    route["spec"]["retries"] = 3
+    errors = crds.errors(route, "gateway-api-v1.6.1-httproutes.yaml")
+    assert any("timeouts.request" in e for e in errors)
+    assert any("retries" in e for e in errors)
+
+
+def test_strict_kubernetes_check_rejects_unknown_fields(render: Render) -> None:
+    deployment = by_kind(render(text("minimal")), "Deployment")
+    deployment["spec"]["template"]["spec"]["containers"][0]["gpus"] = 1
+    assert builtin_errors(deployment, "1.29") != []
+
+
+def test_minimal_document_renders_only_core_objects(render: Render) -> None:
+    docs = render(text("minimal"))
+    assert sorted(d["kind"] for d in docs) == ["Deployment", "Service"]
+    assert "HF_TOKEN" not in env_of(docs), "a public model needs no token wiring"
+
+
+def test_tgi_environment_follows_decisions(render: Render) -> None:
+    env = env_of(render(text("design-section-3")))
+    assert env["MODEL_ID"] == "meta-llama/Llama-3.2-1B"
+    assert env["REVISION"] == "main"
+    assert env["MAX_INPUT_TOKENS"] == "2048"
+    assert env["MAX_TOTAL_TOKENS"] == "4096"
+    assert env["PORT"] == "8080", "the image's PORT=80 must be overridden"
+    assert env["HOSTNAME"] == "0.0.0.0"
+    assert env["NUM_SHARD"] == "1"
+    assert env["HF_TOKEN"] == {"secretKeyRef": {"name": "my-llm-service-hf-token", "key": "token"}}
+    assert "MAX_INPUT_LENGTH" not in env and "HUGGING_FACE_HUB_TOKEN" not in env
+    names = [e["name"] for e in container(render(text("design-section-3")))["env"]]
+    assert names[:7] == ["MODEL_ID", "REVISION", "MAX_INPUT_TOKENS", "MAX_TOTAL_TOKENS", "PORT", "HOSTNAME", "NUM_SHARD"]
+
+
+def test_probes_use_the_named_port_and_a_startup_budget(render: Render) -> None:
+    docs = render(text("design-section-3"))
+    c = container(docs)
+    assert c["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    startup, readiness, liveness = c["startupProbe"], c["readinessProbe"], c["livenessProbe"]
+    for probe in (startup, readiness, liveness):
+        assert probe["httpGet"]["port"] == "http"
+    assert startup["httpGet"]["path"] == readiness["httpGet"]["path"] == "/health"
+    assert liveness["httpGet"]["path"] == "/info", "liveness must not wait on the GPU"
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 1800
+    assert startup["periodSeconds"] + 3 <= 5, "Ready within 5 s of TGI listening with the default period"
+    assert "initialDelaySeconds" not in readiness and "initialDelaySeconds" not in liveness
+
+
+def test_startup_budget_is_rounded_up_to_whole_periods(render: Render) -> None:
+    values = text("minimal") + "healthCheck:\n  startupTimeoutSeconds: 61\n"
+    startup = container(render(values))["startupProbe"]
+    assert startup["failureThreshold"] == 31
+
+
+def test_deployment_scheduling_and_volumes(render: Render) -> None:
+    docs = render(text("minimal"))
+    deployment = by_kind(docs, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert deployment["spec"]["replicas"] == 1
+    assert pod["runtimeClassName"] == "nvidia"
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert pod["terminationGracePeriodSeconds"] > 90
+    c = container(docs)
+    assert c["resources"]["limits"]["nvidia.com/gpu"] == 1
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["shm"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "1Gi"}
+    assert volumes["model-cache"]["emptyDir"] == {}
+    assert {m["mountPath"] for m in c["volumeMounts"]} == {"/dev/shm", "/data"}
+
+
+def test_labels_and_selector(render: Render) -> None:
+    docs = render(text("minimal"))
+    deployment, service = by_kind(docs, "Deployment"), by_kind(docs, "Service")
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    assert selector["app"] == "qwen-small"
+    assert service["spec"]["selector"] == selector
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert selector.items() <= pod_labels.items()
+    for doc in docs:
+        labels = doc["metadata"]["labels"]
+        assert labels["app.kubernetes.io/name"] == "ml-inference-load"
+        assert labels["app.kubernetes.io/managed-by"] == "Helm"
+        assert labels["app.kubernetes.io/part-of"] == "ml-team"
+        assert doc["metadata"]["namespace"] == "test-ns", "unset namespace means the release namespace"
+    assert service["spec"]["ports"] == [
+        {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP", "appProtocol": "http"}
+    ]
+
+
+def test_httproute_attaches_to_the_istio_gateway_with_a_timeout(render: Render) -> None:
+    route = by_kind(render(text("bundled-example")), "HTTPRoute")
+    assert route["metadata"]["name"] == "llama-3-2-1b-http-route"
+    assert route["spec"]["parentRefs"] == [
+        {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "gateway", "namespace": "istio-ingress"}
+    ]
+    assert route["spec"]["hostnames"] == ["llama-3-2-1b.llm.example.com"]
+    rule = route["spec"]["rules"][0]
+    assert rule["backendRefs"] == [{"name": "llama-3-2-1b", "port": 80}]
+    assert rule["timeouts"] == {"request": "10m"}
+
+
+def test_external_secret_is_v1_with_a_normalised_vault_key(render: Render) -> None:
+    secret = by_kind(render(text("design-section-3")), "ExternalSecret")
+    assert secret["apiVersion"] == "external-secrets.io/v1"
+    assert secret["spec"]["secretStoreRef"] == {"name": "vault-backend", "kind": "ClusterSecretStore"}
+    assert secret["spec"]["target"]["name"] == "my-llm-service-hf-token"
+    assert secret["spec"]["data"] == [
+        {"secretKey": "token", "remoteRef": {"key": "secret/shared/huggingface/token", "property": "value"}}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cluster_apis", "expected"),
+    [
+        ((), "external-secrets.io/v1"),
+        (("external-secrets.io/v1beta1/ExternalSecret",), "external-secrets.io/v1beta1"),
+        (("external-secrets.io/v1beta1/ExternalSecret", "external-secrets.io/v1/ExternalSecret"), "external-secrets.io/v1"),
+    ],
+    ids=["offline", "old-eso", "both"],
+)
+def test_external_secret_falls_back_to_v1beta1_only_without_v1(
+    render: Render, cluster_apis: tuple[str, ...], expected: str
+) -> None:
+    extra = [arg for api in cluster_apis for arg in ("--api-versions", api)]
+    assert by_kind(render(text("bundled-example"), *extra), "ExternalSecret")["apiVersion"] == expected
+
+
+def test_existing_secret_replaces_vault(render: Render) -> None:
+    values = text("minimal") + "hfToken:\n  existingSecret: team-hf\n  existingSecretKey: hf\n"
+    docs = render(values)
+    assert env_of(docs)["HF_TOKEN"] == {"secretKeyRef": {"name": "team-hf", "key": "hf"}}
+    assert "ExternalSecret" not in {d["kind"] for d in docs}
+
+
+def test_everything_document_reaches_the_manifests(render: Render) -> None:
+    docs = render(text("everything"))
+    pod = by_kind(docs, "Deployment")["spec"]["template"]["spec"]
+    c = container(docs)
+    env = env_of(docs)
+    assert c["image"].endswith("text-generation-inference@sha256:" + "0123456789abcdef" * 4)
+    assert c["imagePullPolicy"] == "Always"
+    assert pod["imagePullSecrets"] == [{"name": "mirror-pull"}]
+    assert pod["serviceAccountName"] == "tgi-runner"
+    assert pod["runtimeClassName"] == "nvidia-cdi"
+    assert pod["nodeSelector"] == {"nvidia.com/gpu.product": "NVIDIA-A100-SXM4-80GB"}, "null removes a default key"
+    assert pod["tolerations"][1] == {"key": "dedicated", "operator": "Equal", "value": "llm", "effect": "NoExecute"}
+    assert pod["terminationGracePeriodSeconds"] == 300
+    assert c["resources"] == {
+        "requests": {"cpu": "3500m", "memory": "30Gi"},
+        "limits": {"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": 2},
+    }
+    assert env["NUM_SHARD"] == "2" and env["PORT"] == "9090"
+    assert env["MAX_BATCH_PREFILL_TOKENS"] == "8192"
+    assert env["WANDB_API_KEY"] == {"secretKeyRef": {"name": "wandb", "key": "api-key"}}
+    assert env["EMPTY_ON_PURPOSE"] == ""
+    assert "annotations" not in by_kind(docs, "Deployment")["spec"]["template"]["metadata"]
+    for doc in docs:
+        assert doc["metadata"]["namespace"] == "llm-serving"
+    route = by_kind(docs, "HTTPRoute")
+    assert route["spec"]["parentRefs"][0] == {
+        "group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "shared-gateway",
+        "namespace": "gateways", "sectionName": "https",
+    }  # fmt: skip
+    assert route["spec"]["rules"][0]["timeouts"] == {"request": "30m"}
+    secret = by_kind(docs, "ExternalSecret")
+    assert secret["spec"]["secretStoreRef"] == {"name": "vault-ml", "kind": "SecretStore"}
+    assert secret["spec"]["refreshInterval"] == "15m"
+    assert secret["spec"]["data"][0]["remoteRef"] == {"key": "secret/teams/ml/huggingface", "property": "token"}
+
+
+def _leaf_paths(data: Any, prefix: str = "") -> set[str]:
+    if isinstance(data, dict) and data:
+        return set().union(*(_leaf_paths(v, f"{prefix}.{k}" if prefix else k) for k, v in data.items()))
+    return {prefix}
+
+
+def test_everything_sets_every_field() -> None:
+    """Keeps the 'every field' fixture honest as the contract grows."""
+    from workload.generate.schema import values_schema
+    from workload.models.ml_inference_load import MlInferenceLoad
+
+    def schema_leaves(node: dict[str, Any], prefix: str = "") -> set[str]:
+        leaves: set[str] = set()
+        for key, prop in node.get("properties", {}).items():
+            path = f"{prefix}.{key}" if prefix else key
+            leaves |= schema_leaves(prop, path) if "properties" in prop else {path}
+        return leaves
+
+    document = yaml.safe_load(Path(DOCUMENTS["everything"]).read_text(encoding="utf-8"))
+    written = {p for p in _leaf_paths(document)}
+    wanted = schema_leaves(values_schema(MlInferenceLoad, "x"))
+    missing = {w for w in wanted if not any(p == w or p.startswith(w + ".") for p in written)}
+    assert missing == set()
+
+
+def test_notes_tell_how_to_reach_and_watch_the_service(helm: Path, tmp_path: Path) -> None:
+    # `helm install --dry-run` needs a cluster on Helm 3, so NOTES.txt is rendered through a copy of the
+    # chart in which it is wrapped into an ordinary template.
+    chart = tmp_path / "chart"
+    shutil.copytree(CHART, chart)
+    notes = (chart / "templates" / "NOTES.txt").read_text(encoding="utf-8")
+    (chart / "templates" / "NOTES.txt").unlink()
+    (chart / "templates" / "_notes.tpl").write_text('{{- define "notes" -}}' + notes + "{{- end -}}")
+    (chart / "templates" / "notes.yaml").write_text('kind: Notes\ntext: {{ include "notes" . | toJson }}\n')
+    command = [str(helm), "template", "demo", str(chart), "-f", str(DOCUMENTS["bundled-example"])]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    text_ = next(d for d in yaml.safe_load_all(result.stdout) if d and d["kind"] == "Notes")["text"]
+    assert "kubectl -n ml-inference rollout status deployment/llama-3-2-1b --timeout=1800s" in text_
+    assert "port-forward service/llama-3-2-1b 8080:80" in text_
+    assert "https://llama-3-2-1b.llm.example.com/generate" in text_
+    assert "get externalsecret llama-3-2-1b-hf-token" in text_
+
+
+def test_rendering_is_deterministic() -> None:
+    helm = helm_path("helm4")
+    command = [str(helm), "template", "r", str(CHART), "-f", str(DOCUMENTS["everything"])]
+    runs = {subprocess.run(command, capture_output=True, text=True, check=True).stdout for _ in range(3)}
+    assert len(runs) == 1

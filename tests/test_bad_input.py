@@ -1,0 +1,190 @@
+"""The bad-input table: every row is rejected by `workload validate` and by `helm template` (Helm 3 and
+Helm 4), both name the same field, and for cross-field rules the messages are word for word the same."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import EXAMPLES, HelmFailed, helm_template
+
+from workload.helm import problems_from_helm_error
+from workload.problems import Problem
+from workload.validation import validate_document
+from workload.yamlio import ValuesFileError, load_values_text
+
+BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "minimal.yaml").read_text(encoding="utf-8"))
+DELETE = object()
+
+
+def changed(changes: dict[str, Any]) -> str:
+    """The minimal example with dotted-path changes applied (DELETE removes a key), as YAML text."""
+    doc = copy.deepcopy(BASE)
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split(".")
+        node = doc
+        for part in parents:
+            node = node.setdefault(part, {})
+        if value is DELETE:
+            del node[leaf]
+        else:
+            node[leaf] = value
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def env(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"environmentVariables": list(items)}
+
+
+# (id, values text, the field path the error must name, is it a cross-field rule)
+ROWS: list[tuple[str, str, str, bool]] = [
+    ("unknown-top-level-key", changed({"gpus": 2}), "gpus", False),
+    ("unknown-nested-key", changed({"gpu.gpus": 2}), "gpu.gpus", False),
+    ("missing-workload-type", changed({"workloadType": DELETE}), "workloadType", False),
+    ("wrong-workload-type", changed({"workloadType": "BASIC_CONTAINER_LOAD"}), "workloadType", False),
+    ("missing-service-name", changed({"serviceName": DELETE}), "serviceName", False),
+    ("service-name-uppercase", changed({"serviceName": "My_Service"}), "serviceName", False),
+    ("service-name-too-long", changed({"serviceName": "a" * 64}), "serviceName", False),
+    ("service-name-starts-with-digit", changed({"serviceName": "1llm"}), "serviceName", False),
+    ("service-catalog-bad-label", changed({"serviceCatalog": "-ml team-"}), "serviceCatalog", False),
+    ("namespace-not-dns", changed({"namespace": "ML Inference"}), "namespace", False),
+    ("environment-not-in-enum", changed({"environment": "qa"}), "environment", False),
+    ("missing-model-id", changed({"model.id": DELETE}), "model.id", False),
+    ("model-id-malformed", changed({"model.id": "meta llama/Llama 3"}), "model.id", False),
+    ("model-revision-empty", changed({"model.revision": ""}), "model.revision", False),
+    ("model-not-a-mapping", changed({"model": "Qwen/Qwen2.5-0.5B-Instruct"}), "model", False),
+    ("gpu-null", changed({"gpu": None}), "gpu", False),
+    ("gpu-count-zero", changed({"gpu.count": 0}), "gpu.count", False),
+    ("gpu-count-string", changed({"gpu.count": "2"}), "gpu.count", False),
+    ("gpu-count-fraction", changed({"gpu.count": 1.5}), "gpu.count", False),
+    ("gpu-count-too-many", changed({"gpu.count": 9}), "gpu.count", False),
+    ("node-selector-number", changed({"gpu.nodeSelector": {"zone": 3}}), "gpu.nodeSelector.zone", False),
+    ("toleration-operator", changed({"gpu.tolerations": [{"key": "k", "operator": "Maybe"}]}),
+     "gpu.tolerations[0].operator", False),
+    ("port-privileged", changed({"inference.port": 80}), "inference.port", False),
+    ("port-out-of-range", changed({"inference.port": 70000}), "inference.port", False),
+    ("max-input-zero", changed({"inference.maxInputLength": 0}), "inference.maxInputLength", False),
+    ("image-tag-with-space", changed({"inference.image": {"tag": "3.3.7 latest"}}), "inference.image.tag", False),
+    ("image-digest-malformed", changed({"inference.image": {"digest": "sha256:xyz"}}),
+     "inference.image.digest", False),
+    ("grace-period-below-drain", changed({"inference.terminationGracePeriodSeconds": 30}),
+     "inference.terminationGracePeriodSeconds", False),
+    ("ingress-host-uppercase", changed({"ingress": {"enabled": True, "host": "LLM.Example.com"}}),
+     "ingress.host", False),
+    ("ingress-host-space", changed({"ingress": {"enabled": True, "host": "llm example.com"}}), "ingress.host", False),
+    ("ingress-timeout-words", changed({"ingress": {"requestTimeout": "10 minutes"}}),
+     "ingress.requestTimeout", False),
+    ("ingress-enabled-string", changed({"ingress": {"enabled": "yes"}}), "ingress.enabled", False),
+    ("cpu-word", changed({"resources": {"requests": {"cpu": "two"}}}), "resources.requests.cpu", False),
+    ("memory-unquoted-number", changed({"resources": {"requests": {"memory": 8}}}),
+     "resources.requests.memory", False),
+    ("memory-bad-suffix", changed({"resources": {"limits": {"memory": "16GB"}}}), "resources.limits.memory", False),
+    ("vault-path-only-slash", changed({"vault": {"hfTokenPath": "/"}}), "vault.hfTokenPath", False),
+    ("vault-path-double-slash", changed({"vault": {"hfTokenPath": "secret//hf"}}), "vault.hfTokenPath", False),
+    ("vault-path-trailing-slash", changed({"vault": {"hfTokenPath": "secret/hf/"}}), "vault.hfTokenPath", False),
+    ("secret-store-kind", changed({"secretStore": {"kind": "Store"}}), "secretStore.kind", False),
+    ("startup-budget-too-short", changed({"healthCheck": {"startupTimeoutSeconds": 10}}),
+     "healthCheck.startupTimeoutSeconds", False),
+    ("env-list-is-mapping", changed({"environmentVariables": {"A": "1"}}), "environmentVariables", False),
+    ("env-name-digit", changed(env({"name": "1BAD", "value": "x"})), "environmentVariables[0].name", False),
+    ("env-value-number", changed(env({"name": "A", "value": 1})), "environmentVariables[0].value", False),
+    ("env-unknown-key", changed(env({"name": "A", "valu": "1"})), "environmentVariables[0].valu", False),
+    # Cross-field rules: values.schema.json cannot express them; the templates fail with the same text.
+    ("input-not-below-total", changed({"inference": {"maxInputLength": 4096, "maxTotalTokens": 4096}}),
+     "inference.maxInputLength", True),
+    ("ingress-without-host", changed({"ingress": {"enabled": True}}), "ingress.host", True),
+    ("two-token-sources", changed({"vault": {"hfTokenPath": "hf"}, "hfToken": {"existingSecret": "hf"}}),
+     "hfToken.existingSecret", True),
+    ("cpu-request-above-limit", changed({"resources": {"requests": {"cpu": "4500m"}}}),
+     "resources.requests.cpu", True),
+    ("memory-request-above-limit", changed({"resources": {"requests": {"memory": "17Gi"}}}),
+     "resources.requests.memory", True),
+    ("env-sets-port", changed(env({"name": "PORT", "value": "80"})), "environmentVariables[0].name", True),
+    ("env-sets-hf-token", changed(env({"name": "HF_TOKEN", "value": "hf_x"})), "environmentVariables[0].name", True),
+    ("env-sets-model-id", changed(env({"name": "MODEL_ID", "value": "x"})), "environmentVariables[0].name", True),
+    ("env-sets-num-shard", changed(env({"name": "NUM_SHARD", "value": "2"})), "environmentVariables[0].name", True),
+    ("env-legacy-max-input", changed(env({"name": "MAX_INPUT_LENGTH", "value": "1"})),
+     "environmentVariables[0].name", True),
+    ("env-duplicate", changed(env({"name": "A", "value": "1"}, {"name": "A", "value": "2"})),
+     "environmentVariables[1].name", True),
+    ("env-secret-literal", changed(env({"name": "WANDB_API_KEY", "value": "abc"})),
+     "environmentVariables[0].value", True),
+    ("env-value-and-ref", changed(env({"name": "A", "value": "1", "secretKeyRef": {"name": "s", "key": "k"}})),
+     "environmentVariables[0]", True),
+]  # fmt: skip
+
+# Whole-file faults: no field to name, but both tools must refuse them.
+FILE_ROWS = [
+    ("empty-file", ""),
+    ("top-level-list", "- workloadType: ML_INFERENCE_LOAD\n"),
+    ("top-level-scalar", "ML_INFERENCE_LOAD\n"),
+]
+
+
+def python_problems(values_text: str) -> list[Problem]:
+    try:
+        document = load_values_text(values_text)
+    except ValuesFileError as exc:
+        return [Problem("", str(exc))]
+    return validate_document(document)[1]
+
+
+def helm_problems(helm: Path, values_text: str) -> list[Problem]:
+    try:
+        helm_template(helm, values_text)
+    except HelmFailed as failure:
+        return problems_from_helm_error(failure.stderr)
+    return []
+
+
+def names_field(problem: Problem, path: str) -> bool:
+    """True if the problem is about `path`: at it, or at its parent naming it (Helm's 'additional property
+    x' and 'x is required' are reported at the parent object)."""
+    if problem.path == path:
+        return True
+    cut = max(path.rfind("."), path.rfind("["))
+    parent, leaf = (path[:cut], path[cut:].lstrip(".")) if cut > 0 else ("", path)
+    return problem.path == parent and f"{leaf}" in problem.message
+
+
+def test_table_is_large_enough() -> None:
+    assert len(ROWS) >= 25
+    assert len({row[0] for row in ROWS}) == len(ROWS)
+
+
+@pytest.mark.parametrize(("row_id", "values_text", "path", "cross_field"), ROWS, ids=[r[0] for r in ROWS])
+def test_workload_validate_rejects_and_names_the_field(
+    row_id: str, values_text: str, path: str, cross_field: bool
+) -> None:
+    problems = python_problems(values_text)
+    assert problems, f"{row_id}: accepted"
+    assert path in [p.path for p in problems], problems
+    assert all("\n" not in str(p) for p in problems)
+
+
+@pytest.mark.parametrize(("row_id", "values_text", "path", "cross_field"), ROWS, ids=[r[0] for r in ROWS])
+def test_helm_template_rejects_and_agrees(
+    helm: Path, row_id: str, values_text: str, path: str, cross_field: bool
+) -> None:
+    from_helm = helm_problems(helm, values_text)
+    assert from_helm, f"{row_id}: helm accepted it"
+    assert any(names_field(p, path) for p in from_helm), from_helm
+    if cross_field:
+        # Helm stops at the first failing rule; the model lists the same rule first, word for word.
+        assert from_helm == [python_problems(values_text)[0]]
+
+
+@pytest.mark.parametrize(("row_id", "values_text"), FILE_ROWS, ids=[r[0] for r in FILE_ROWS])
+def test_whole_file_faults_are_refused_by_both(helm: Path, row_id: str, values_text: str) -> None:
+    assert python_problems(values_text)
+    assert helm_problems(helm, values_text)
+
+
+def test_valid_base_is_accepted_by_both(helm: Path) -> None:
+    """The table's rows differ from this document by one change each: it must itself pass."""
+    text = yaml.safe_dump(BASE)
+    assert python_problems(text) == []
+    assert helm_problems(helm, text) == []

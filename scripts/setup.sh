@@ -10,8 +10,7 @@ python="${PYTHON:-python3}"
   exit 1
 }
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[dev]'
+.venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 
 scripts/install-tools.sh
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import EXAMPLES, HelmFailed, helm_template
 
+from conftest import EXAMPLES, HelmFailed, helm_template
 from workload.helm import problems_from_helm_error
 from workload.problems import Problem
 from workload.validation import validate_document

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from conftest import (
     CHART,
     EXAMPLES,
@@ -21,10 +22,10 @@ from conftest import (
     env_of,
     helm_path,
     helm_template,
-    render_docs,
 )
-
+from workload.generate.schema import values_schema
 from workload.kubeschema import CrdSchemas, builtin_errors
+from workload.models.ml_inference_load import MlInferenceLoad
 
 DOCUMENTS = {
     "minimal": EXAMPLES / "minimal.yaml",
@@ -109,9 +110,18 @@ def test_tgi_environment_follows_decisions(render: Render) -> None:
     assert env["HOSTNAME"] == "0.0.0.0"
     assert env["NUM_SHARD"] == "1"
     assert env["HF_TOKEN"] == {"secretKeyRef": {"name": "my-llm-service-hf-token", "key": "token"}}
-    assert "MAX_INPUT_LENGTH" not in env and "HUGGING_FACE_HUB_TOKEN" not in env
+    assert "MAX_INPUT_LENGTH" not in env
+    assert "HUGGING_FACE_HUB_TOKEN" not in env
     names = [e["name"] for e in container(render(text("design-section-3")))["env"]]
-    assert names[:7] == ["MODEL_ID", "REVISION", "MAX_INPUT_TOKENS", "MAX_TOTAL_TOKENS", "PORT", "HOSTNAME", "NUM_SHARD"]
+    assert names[:7] == [
+        "MODEL_ID",
+        "REVISION",
+        "MAX_INPUT_TOKENS",
+        "MAX_TOTAL_TOKENS",
+        "PORT",
+        "HOSTNAME",
+        "NUM_SHARD",
+    ]
 
 
 def test_probes_use_the_named_port_and_a_startup_budget(render: Render) -> None:
@@ -125,7 +135,8 @@ def test_probes_use_the_named_port_and_a_startup_budget(render: Render) -> None:
     assert liveness["httpGet"]["path"] == "/info", "liveness must not wait on the GPU"
     assert startup["periodSeconds"] * startup["failureThreshold"] >= 1800
     assert startup["periodSeconds"] + 3 <= 5, "Ready within 5 s of TGI listening with the default period"
-    assert "initialDelaySeconds" not in readiness and "initialDelaySeconds" not in liveness
+    assert "initialDelaySeconds" not in readiness
+    assert "initialDelaySeconds" not in liveness
 
 
 def test_startup_budget_is_rounded_up_to_whole_periods(render: Render) -> None:
@@ -198,7 +209,10 @@ def test_external_secret_is_v1_with_a_normalised_vault_key(render: Render) -> No
     [
         ((), "external-secrets.io/v1"),
         (("external-secrets.io/v1beta1/ExternalSecret",), "external-secrets.io/v1beta1"),
-        (("external-secrets.io/v1beta1/ExternalSecret", "external-secrets.io/v1/ExternalSecret"), "external-secrets.io/v1"),
+        (
+            ("external-secrets.io/v1beta1/ExternalSecret", "external-secrets.io/v1/ExternalSecret"),
+            "external-secrets.io/v1",
+        ),
     ],
     ids=["offline", "old-eso", "both"],
 )
@@ -233,7 +247,8 @@ def test_everything_document_reaches_the_manifests(render: Render) -> None:
         "requests": {"cpu": "3500m", "memory": "30Gi"},
         "limits": {"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": 2},
     }
-    assert env["NUM_SHARD"] == "2" and env["PORT"] == "9090"
+    assert env["NUM_SHARD"] == "2"
+    assert env["PORT"] == "9090"
     assert env["MAX_BATCH_PREFILL_TOKENS"] == "8192"
     assert env["WANDB_API_KEY"] == {"secretKeyRef": {"name": "wandb", "key": "api-key"}}
     assert env["EMPTY_ON_PURPOSE"] == ""
@@ -260,8 +275,6 @@ def _leaf_paths(data: Any, prefix: str = "") -> set[str]:
 
 def test_everything_sets_every_field() -> None:
     """Keeps the 'every field' fixture honest as the contract grows."""
-    from workload.generate.schema import values_schema
-    from workload.models.ml_inference_load import MlInferenceLoad
 
     def schema_leaves(node: dict[str, Any], prefix: str = "") -> set[str]:
         leaves: set[str] = set()

@@ -398,7 +398,8 @@ def _cross_field_problems(v: MlInferenceLoad) -> Iterator[Problem]:
         where = f"environmentVariables[{i}]"
         if env.name in MANAGED_ENV:
             yield Problem(f"{where}.name", f"{env.name} is set by the chart; set {MANAGED_ENV[env.name]} instead")
-        elif env.name in seen:
+            continue  # one problem per managed name is enough
+        if env.name in seen:
             yield Problem(f"{where}.name", f"{env.name} is already set by environmentVariables[{seen[env.name]}]")
         seen.setdefault(env.name, i)
         if env.value is not None and env.secret_key_ref is not None:

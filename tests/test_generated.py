@@ -74,7 +74,7 @@ def chart_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_drift_check_catches_a_hand_edit(chart_copy: Path, name: str) -> None:
     target = chart_copy / name
     original = target.read_text(encoding="utf-8")
-    marker = "`gpu.count`" if name == "README.md" else "8"
+    marker = "| `gpu.count` |" if name == "README.md" else "8"  # inside the generated part
     target.write_text(original.replace(marker, marker + "0", 1), encoding="utf-8")
     assert generate.stale_files() == [target]
     assert generate.write_all() == [target]

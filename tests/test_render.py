@@ -32,6 +32,7 @@ DOCUMENTS = {
     "bundled-example": EXAMPLES / "llama-3.2-1b.yaml",
     "design-section-3": EXAMPLES / "design-section-3.yaml",
     "everything": FIXTURES / "values" / "everything.yaml",
+    "everything-else": FIXTURES / "values" / "everything-else.yaml",
 }
 CRD_FILES = {
     ("gateway.networking.k8s.io/v1", "HTTPRoute"): [
@@ -40,7 +41,9 @@ CRD_FILES = {
     ],
     ("external-secrets.io/v1", "ExternalSecret"): ["eso-v2.9.0-externalsecrets.yaml"],
     ("external-secrets.io/v1beta1", "ExternalSecret"): ["eso-v0.15.0-externalsecrets.yaml"],
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): ["prometheus-operator-v0.93.0-servicemonitors.yaml"],
 }
+CORE_KINDS = {"Deployment", "Service", "PersistentVolumeClaim", "NetworkPolicy", "ConfigMap"}
 ESO_V1BETA1_ONLY = ("--api-versions", "external-secrets.io/v1beta1/ExternalSecret")
 
 
@@ -59,7 +62,7 @@ def test_helm3_and_helm4_render_identical_manifests(name: str) -> None:
 def test_core_objects_pass_strict_kubernetes_schemas(render: Render, name: str, kube_version: str) -> None:
     docs = render(text(name), "--kube-version", kube_version)
     core = [d for d in docs if (d["apiVersion"], d["kind"]) not in CRD_FILES]
-    assert {d["kind"] for d in core} == {"Deployment", "Service"}
+    assert {"Deployment", "Service"} <= {d["kind"] for d in core} <= CORE_KINDS
     for doc in core:
         assert builtin_errors(doc, kube_version) == [], doc["kind"]
 
@@ -70,7 +73,7 @@ def test_custom_resources_pass_their_real_crds(
     render: Render, crds: CrdSchemas, name: str, extra: tuple[str, ...]
 ) -> None:
     docs = render(text(name), *extra)
-    custom = [d for d in docs if d["kind"] in ("HTTPRoute", "ExternalSecret")]
+    custom = [d for d in docs if (d["apiVersion"], d["kind"]) in CRD_FILES]
     for doc in custom:
         expected = CRD_FILES[(doc["apiVersion"], doc["kind"])]
         assert crds.sources(doc["apiVersion"], doc["kind"]) != [], "CRD folder lacks this kind"
@@ -160,7 +163,8 @@ def test_deployment_scheduling_and_volumes(render: Render) -> None:
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["shm"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "1Gi"}
     assert volumes["model-cache"]["emptyDir"] == {}
-    assert {m["mountPath"] for m in c["volumeMounts"]} == {"/dev/shm", "/data"}
+    assert volumes["tmp"]["emptyDir"] == {}
+    assert {m["mountPath"] for m in c["volumeMounts"]} == {"/dev/shm", "/data", "/tmp"}
 
 
 def test_labels_and_selector(render: Render) -> None:
@@ -249,7 +253,7 @@ def test_everything_document_reaches_the_manifests(render: Render) -> None:
     }
     assert env["NUM_SHARD"] == "2"
     assert env["PORT"] == "9090"
-    assert env["MAX_BATCH_PREFILL_TOKENS"] == "8192"
+    assert env["PREFIX_CACHING"] == "1"
     assert env["WANDB_API_KEY"] == {"secretKeyRef": {"name": "wandb", "key": "api-key"}}
     assert env["EMPTY_ON_PURPOSE"] == ""
     assert "annotations" not in by_kind(docs, "Deployment")["spec"]["template"]["metadata"]
@@ -261,10 +265,17 @@ def test_everything_document_reaches_the_manifests(render: Render) -> None:
         "namespace": "gateways", "sectionName": "https",
     }  # fmt: skip
     assert route["spec"]["rules"][0]["timeouts"] == {"request": "30m"}
-    secret = by_kind(docs, "ExternalSecret")
-    assert secret["spec"]["secretStoreRef"] == {"name": "vault-ml", "kind": "SecretStore"}
-    assert secret["spec"]["refreshInterval"] == "15m"
-    assert secret["spec"]["data"][0]["remoteRef"] == {"key": "secret/teams/ml/huggingface", "property": "token"}
+    secrets = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "ExternalSecret"}
+    assert sorted(secrets) == ["everything-api-key", "everything-hf-token"]
+    for spec in secrets.values():
+        assert spec["secretStoreRef"] == {"name": "vault-ml", "kind": "SecretStore"}
+        assert spec["refreshInterval"] == "15m"
+    assert secrets["everything-hf-token"]["data"] == [
+        {"secretKey": "token", "remoteRef": {"key": "secret/teams/ml/huggingface", "property": "token"}}
+    ]
+    assert secrets["everything-api-key"]["data"] == [
+        {"secretKey": "api-key", "remoteRef": {"key": "teams/ml/tgi-api-key", "property": "key"}}
+    ]
 
 
 def _leaf_paths(data: Any, prefix: str = "") -> set[str]:
@@ -273,8 +284,8 @@ def _leaf_paths(data: Any, prefix: str = "") -> set[str]:
     return {prefix}
 
 
-def test_everything_sets_every_field() -> None:
-    """Keeps the 'every field' fixture honest as the contract grows."""
+def test_fixtures_set_every_field() -> None:
+    """Keeps the two 'every field' fixtures honest as the contract grows."""
 
     def schema_leaves(node: dict[str, Any], prefix: str = "") -> set[str]:
         leaves: set[str] = set()
@@ -283,8 +294,9 @@ def test_everything_sets_every_field() -> None:
             leaves |= schema_leaves(prop, path) if "properties" in prop else {path}
         return leaves
 
-    document = yaml.safe_load(Path(DOCUMENTS["everything"]).read_text(encoding="utf-8"))
-    written = {p for p in _leaf_paths(document)}
+    written: set[str] = set()
+    for name in ("everything", "everything-else"):
+        written |= _leaf_paths(yaml.safe_load(DOCUMENTS[name].read_text(encoding="utf-8")))
     wanted = schema_leaves(values_schema(MlInferenceLoad, "x"))
     missing = {w for w in wanted if not any(p == w or p.startswith(w + ".") for p in written)}
     assert missing == set()

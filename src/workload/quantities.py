@@ -29,3 +29,14 @@ def memory_bytes(quantity: str) -> int:
         raise ValueError(f"not a memory quantity: {quantity!r}")
     number, suffix = match.groups()
     return int((Decimal(number) * _MEMORY_SUFFIX[suffix]).to_integral_value(ROUND_HALF_UP))
+
+
+_DURATION_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+
+
+def duration_ms(duration: str) -> int:
+    """'30s' -> 30000, '1m' -> 60000 (one unit, as the ServiceMonitor fields here take them)."""
+    match = re.fullmatch(r"([0-9]+)(ms|s|m|h)", duration)
+    if match is None:
+        raise ValueError(f"not a duration: {duration!r}")
+    return int(match[1]) * _DURATION_MS[match[2]]

@@ -36,8 +36,9 @@ helm.sh/chart: {{ include "ml-inference-load.chart" . | quote }}
 environment: {{ .Values.environment | quote }}
 {{- end -}}
 
+{{/* The TGI version when known (for the version label), else the tag. */}}
 {{- define "ml-inference-load.imageTag" -}}
-{{- .Values.inference.image.tag -}}
+{{- include "ml-inference-load.tgiVersion" . | default .Values.inference.image.tag -}}
 {{- end -}}
 
 {{/* repository:tag, or repository@digest when a digest pins the image. */}}
@@ -55,11 +56,50 @@ environment: {{ .Values.environment | quote }}
 {{- end -}}
 
 {{/*
-Vault path as External Secrets Operator needs it: a path inside the store's mount. A leading "/"
+A Vault path as External Secrets Operator needs it: a path inside the store's mount. A leading "/"
 would make ESO read secret/data//secret/..., so leading slashes are removed (decisions.md section 2).
+Called with the path string.
 */}}
 {{- define "ml-inference-load.vaultKey" -}}
-{{- regexReplaceAll "^/+" .Values.vault.hfTokenPath "" -}}
+{{- regexReplaceAll "^/+" . "" -}}
+{{- end -}}
+
+{{- define "ml-inference-load.apiKeySecretName" -}}
+{{- printf "%s-api-key" .Values.serviceName -}}
+{{- end -}}
+
+{{- define "ml-inference-load.modelCacheClaimName" -}}
+{{- .Values.storage.modelCache.existingClaim | default (printf "%s-model-cache" .Values.serviceName) -}}
+{{- end -}}
+
+{{/* /dev/shm size: inference.shmSize, or 1Gi per GPU. */}}
+{{- define "ml-inference-load.shmSize" -}}
+{{- .Values.inference.shmSize | default (printf "%dGi" (int64 .Values.gpu.count)) -}}
+{{- end -}}
+
+{{/*
+TGI version of the image: inference.image.version, else the X.Y.Z the tag starts with, else empty
+(a digest or 'latest' says nothing about what the image contains).
+*/}}
+{{- define "ml-inference-load.tgiVersion" -}}
+{{- $image := .Values.inference.image -}}
+{{- regexFind "^v?[0-9]+\\.[0-9]+\\.[0-9]+" ($image.version | default $image.tag) | trimPrefix "v" -}}
+{{- end -}}
+
+{{/* Fails unless the image's TGI is at least .need; called with (dict "root" $ "path" "..." "need" "x.y.z"). */}}
+{{- define "ml-inference-load.needsTgi" -}}
+{{- $have := include "ml-inference-load.tgiVersion" .root -}}
+{{- if not $have -}}
+{{- fail (printf "%s: needs TGI >= %s; the image tag '%s' is not a version, so set inference.image.version" .path .need .root.Values.inference.image.tag) -}}
+{{- else if not (semverCompare (printf ">=%s" .need) $have) -}}
+{{- fail (printf "%s: needs TGI >= %s (the image is TGI %s)" .path .need $have) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ml-inference-load.durationMs" -}}
+{{- $number := regexFind "^[0-9]+" . -}}
+{{- $unit := trimPrefix $number . -}}
+{{- mul (int64 (float64 $number)) (get (dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000) $unit) -}}
 {{- end -}}
 
 {{/*

@@ -1,44 +1,144 @@
 {{/*
 Cross-field rules. values.schema.json checks each field alone; these check fields against each other,
-with the same messages and in the same order as the Python model (workload.models.ml_inference_load),
+with the same messages and in the same order as the Python model (workload.models.ml_inference_load.rules),
 so plain `helm template` and `workload validate` give one answer. Helm stops at the first failure.
 */}}
 {{- define "ml-inference-load.validate" -}}
-{{- $v := .Values -}}
-{{- $inputTokens := int64 $v.inference.maxInputLength -}}
-{{- $totalTokens := int64 $v.inference.maxTotalTokens -}}
+{{- include "ml-inference-load.validateEngine" . -}}
+{{- include "ml-inference-load.validateExposure" . -}}
+{{- include "ml-inference-load.validateCredentials" . -}}
+{{- include "ml-inference-load.validateResources" . -}}
+{{- include "ml-inference-load.validateEnvironment" . -}}
+{{- end -}}
+
+{{- define "ml-inference-load.validateEngine" -}}
+{{- $inf := .Values.inference -}}
+{{- $model := .Values.model -}}
+{{- $inputTokens := int64 $inf.maxInputLength -}}
+{{- $totalTokens := int64 $inf.maxTotalTokens -}}
 {{- if ge $inputTokens $totalTokens -}}
 {{- fail (printf "inference.maxInputLength: must be less than inference.maxTotalTokens (%d >= %d)" $inputTokens $totalTokens) -}}
 {{- end -}}
-{{- if and $v.ingress.enabled (not $v.ingress.host) -}}
+{{- $hasPrefill := not (kindIs "invalid" $inf.maxBatchPrefillTokens) -}}
+{{- $hasBatch := not (kindIs "invalid" $inf.maxBatchTotalTokens) -}}
+{{- if and $hasPrefill (lt (int64 $inf.maxBatchPrefillTokens) $inputTokens) -}}
+{{- fail (printf "inference.maxBatchPrefillTokens: must be at least inference.maxInputLength (%d < %d); TGI finds this only after loading the model" (int64 $inf.maxBatchPrefillTokens) $inputTokens) -}}
+{{- end -}}
+{{- if and $hasBatch (lt (int64 $inf.maxBatchTotalTokens) $totalTokens) -}}
+{{- fail (printf "inference.maxBatchTotalTokens: must be at least inference.maxTotalTokens (%d < %d)" (int64 $inf.maxBatchTotalTokens) $totalTokens) -}}
+{{- end -}}
+{{- if and $hasPrefill $hasBatch (gt (int64 $inf.maxBatchPrefillTokens) (int64 $inf.maxBatchTotalTokens)) -}}
+{{- fail (printf "inference.maxBatchPrefillTokens: must not exceed inference.maxBatchTotalTokens (%d > %d)" (int64 $inf.maxBatchPrefillTokens) (int64 $inf.maxBatchTotalTokens)) -}}
+{{- end -}}
+{{- if and $model.dtype $model.quantization -}}
+{{- fail "model.dtype: cannot be combined with model.quantization; TGI refuses both" -}}
+{{- end -}}
+{{- if and (eq ($model.quantization | default "") "exl2") (gt (int64 .Values.gpu.count) 1) -}}
+{{- fail "model.quantization: exl2 models cannot be sharded; set gpu.count to 1" -}}
+{{- end -}}
+{{- if eq ($model.quantization | default "") "compressed-tensors" -}}
+{{- include "ml-inference-load.needsTgi" (dict "root" . "path" "model.quantization" "need" "3.0.0") -}}
+{{- end -}}
+{{- if not (kindIs "invalid" $inf.payloadLimit) -}}
+{{- include "ml-inference-load.needsTgi" (dict "root" . "path" "inference.payloadLimit" "need" "2.4.1") -}}
+{{- end -}}
+{{- if not (kindIs "invalid" $inf.gracefulTerminationTimeout) -}}
+{{- include "ml-inference-load.needsTgi" (dict "root" . "path" "inference.gracefulTerminationTimeout" "need" "3.2.2") -}}
+{{- end -}}
+{{- if or .Values.apiKey.vaultPath .Values.apiKey.existingSecret -}}
+{{- include "ml-inference-load.needsTgi" (dict "root" . "path" "apiKey" "need" "2.3.0") -}}
+{{- end -}}
+{{- $drain := 90 -}}
+{{- if not (kindIs "invalid" $inf.gracefulTerminationTimeout) -}}
+{{- $drain = int64 $inf.gracefulTerminationTimeout -}}
+{{- end -}}
+{{- $grace := int64 $inf.terminationGracePeriodSeconds -}}
+{{- if le $grace (int64 $drain) -}}
+{{- fail (printf "inference.terminationGracePeriodSeconds: must be greater than TGI's graceful drain of %d s (%d <= %d)" (int64 $drain) $grace (int64 $drain)) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ml-inference-load.validateExposure" -}}
+{{- $ingress := .Values.ingress -}}
+{{- if and $ingress.enabled (not $ingress.host) -}}
 {{- fail "ingress.host: required when ingress.enabled is true" -}}
 {{- end -}}
-{{- if and $v.vault.hfTokenPath $v.hfToken.existingSecret -}}
+{{- $seen := dict -}}
+{{- range $i, $path := $ingress.paths -}}
+{{- if eq $path "/metrics" -}}
+{{- fail (printf "ingress.paths[%d]: /metrics is never exposed through the gateway" $i) -}}
+{{- else if hasKey $seen $path -}}
+{{- fail (printf "ingress.paths[%d]: %s is listed twice" $i $path) -}}
+{{- end -}}
+{{- $_ := set $seen $path true -}}
+{{- end -}}
+{{- $monitor := .Values.monitoring.serviceMonitor -}}
+{{- if gt (int64 (include "ml-inference-load.durationMs" $monitor.scrapeTimeout)) (int64 (include "ml-inference-load.durationMs" $monitor.interval)) -}}
+{{- fail (printf "monitoring.serviceMonitor.scrapeTimeout: must not exceed monitoring.serviceMonitor.interval (%s > %s)" $monitor.scrapeTimeout $monitor.interval) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ml-inference-load.validateCredentials" -}}
+{{- if and .Values.vault.hfTokenPath .Values.hfToken.existingSecret -}}
 {{- fail "hfToken.existingSecret: cannot be combined with vault.hfTokenPath; choose one source for the token" -}}
 {{- end -}}
-{{- $req := $v.resources.requests -}}
-{{- $lim := $v.resources.limits -}}
+{{- if and .Values.apiKey.vaultPath .Values.apiKey.existingSecret -}}
+{{- fail "apiKey.existingSecret: cannot be combined with apiKey.vaultPath; choose one source for the key" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ml-inference-load.validateResources" -}}
+{{- $req := .Values.resources.requests -}}
+{{- $lim := .Values.resources.limits -}}
 {{- if gt (float64 (include "ml-inference-load.cpuMillicores" $req.cpu)) (float64 (include "ml-inference-load.cpuMillicores" $lim.cpu)) -}}
 {{- fail (printf "resources.requests.cpu: must not exceed resources.limits.cpu (%s > %s)" $req.cpu $lim.cpu) -}}
 {{- end -}}
-{{- if gt (float64 (include "ml-inference-load.memoryBytes" $req.memory)) (float64 (include "ml-inference-load.memoryBytes" $lim.memory)) -}}
+{{- $limitBytes := float64 (include "ml-inference-load.memoryBytes" $lim.memory) -}}
+{{- if gt (float64 (include "ml-inference-load.memoryBytes" $req.memory)) $limitBytes -}}
 {{- fail (printf "resources.requests.memory: must not exceed resources.limits.memory (%s > %s)" $req.memory $lim.memory) -}}
 {{- end -}}
+{{- $shm := include "ml-inference-load.shmSize" . -}}
+{{- if gt (float64 (include "ml-inference-load.memoryBytes" $shm)) $limitBytes -}}
+{{- fail (printf "inference.shmSize: must not exceed resources.limits.memory (%s > %s); /dev/shm is memory" $shm $lim.memory) -}}
+{{- end -}}
+{{- $cache := .Values.storage.modelCache -}}
+{{- if and $cache.offline (not $cache.enabled) -}}
+{{- fail "storage.modelCache.offline: needs storage.modelCache.enabled; offline, TGI loads weights only from the cache" -}}
+{{- end -}}
+{{- if has $cache.mountPath (list "/tmp" "/dev/shm") -}}
+{{- fail (printf "storage.modelCache.mountPath: %s is a volume of its own; choose another path" $cache.mountPath) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ml-inference-load.validateEnvironment" -}}
 {{- $managed := dict
   "MODEL_ID" "model.id"
   "REVISION" "model.revision"
+  "QUANTIZE" "model.quantization"
+  "DTYPE" "model.dtype"
+  "TRUST_REMOTE_CODE" "model.trustRemoteCode"
   "MAX_INPUT_TOKENS" "inference.maxInputLength"
   "MAX_INPUT_LENGTH" "inference.maxInputLength"
   "MAX_TOTAL_TOKENS" "inference.maxTotalTokens"
+  "MAX_CONCURRENT_REQUESTS" "inference.maxConcurrentRequests"
+  "MAX_BATCH_PREFILL_TOKENS" "inference.maxBatchPrefillTokens"
+  "MAX_BATCH_TOTAL_TOKENS" "inference.maxBatchTotalTokens"
+  "CUDA_GRAPHS" "inference.cudaGraphs"
+  "PAYLOAD_LIMIT" "inference.payloadLimit"
+  "GRACEFUL_TERMINATION_TIMEOUT" "inference.gracefulTerminationTimeout"
   "PORT" "inference.port"
   "HOSTNAME" "nothing (the chart binds TGI to 0.0.0.0)"
-  "HF_HOME" "nothing (the chart points it at the model cache volume)"
   "NUM_SHARD" "gpu.count"
+  "HF_HOME" "storage.modelCache.mountPath"
+  "HF_HUB_OFFLINE" "storage.modelCache.offline"
+  "HOME" "nothing (the chart points it at the writable /tmp)"
+  "NUMBA_CACHE_DIR" "nothing (the chart points it at the writable /tmp)"
   "HF_TOKEN" "vault.hfTokenPath or hfToken.existingSecret"
   "HUGGING_FACE_HUB_TOKEN" "vault.hfTokenPath or hfToken.existingSecret"
+  "API_KEY" "apiKey"
 -}}
 {{- $seen := dict -}}
-{{- range $i, $env := $v.environmentVariables -}}
+{{- range $i, $env := .Values.environmentVariables -}}
 {{- $where := printf "environmentVariables[%d]" $i -}}
 {{- if hasKey $managed $env.name -}}
 {{- fail (printf "%s.name: %s is set by the chart; set %s instead" $where $env.name (get $managed $env.name)) -}}

@@ -93,9 +93,18 @@ def values_yaml(model: type[BaseModel], chart_name: str) -> str:
 
 
 def model_defaults(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's defaults as nested camelCase data (None defaults left out), to compare with values.yaml."""
+    """The model's defaults as nested camelCase data (None defaults left out), to compare with values.yaml.
+
+    A required object (such as `model`) still contributes the defaults of its optional fields: Helm merges
+    them under the user's required ones.
+    """
     result: dict[str, Any] = {}
     for name, field in model.model_fields.items():
-        if not field.is_required() and (value := default_value(field)) is not None:
-            result[field.alias or name] = value
+        key = field.alias or name
+        if not field.is_required():
+            if (value := default_value(field)) is not None:
+                result[key] = value
+        elif isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            if nested := model_defaults(field.annotation):
+                result[key] = nested
     return result

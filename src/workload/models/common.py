@@ -149,6 +149,17 @@ MemoryQuantity = Annotated[
         min_length=1,
     ),
 ]
+MemoryQuantityOrEmpty = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^([0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?)?$",
+            "empty, or a memory quantity as a quoted string such as '2Gi' or '512Mi'",
+        ),
+        max_length=20,
+        min_length=0,
+    ),
+]
 EnvVarName = Annotated[
     str,
     StringConstraints(

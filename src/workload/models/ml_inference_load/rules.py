@@ -1,0 +1,203 @@
+"""Cross-field rules of ML_INFERENCE_LOAD: what values.schema.json cannot say about one field alone.
+
+Most are limits TGI enforces itself, some only after the whole model has loaded (so a bad value would
+cost a full download before the pod crash-loops). templates/_validate.tpl applies the same rules, in the
+same order, with the same words; tests prove it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from workload.models.ml_inference_load.values import MlInferenceLoad
+from workload.problems import Problem
+from workload.quantities import cpu_millicores, duration_ms, memory_bytes
+
+# Variables the chart sets itself, and the values field a user should change instead.
+MANAGED_ENV: dict[str, str] = {
+    "MODEL_ID": "model.id",
+    "REVISION": "model.revision",
+    "QUANTIZE": "model.quantization",
+    "DTYPE": "model.dtype",
+    "TRUST_REMOTE_CODE": "model.trustRemoteCode",
+    "MAX_INPUT_TOKENS": "inference.maxInputLength",
+    "MAX_INPUT_LENGTH": "inference.maxInputLength",
+    "MAX_TOTAL_TOKENS": "inference.maxTotalTokens",
+    "MAX_CONCURRENT_REQUESTS": "inference.maxConcurrentRequests",
+    "MAX_BATCH_PREFILL_TOKENS": "inference.maxBatchPrefillTokens",
+    "MAX_BATCH_TOTAL_TOKENS": "inference.maxBatchTotalTokens",
+    "CUDA_GRAPHS": "inference.cudaGraphs",
+    "PAYLOAD_LIMIT": "inference.payloadLimit",
+    "GRACEFUL_TERMINATION_TIMEOUT": "inference.gracefulTerminationTimeout",
+    "PORT": "inference.port",
+    "HOSTNAME": "nothing (the chart binds TGI to 0.0.0.0)",
+    "NUM_SHARD": "gpu.count",
+    "HF_HOME": "storage.modelCache.mountPath",
+    "HF_HUB_OFFLINE": "storage.modelCache.offline",
+    "HOME": "nothing (the chart points it at the writable /tmp)",
+    "NUMBA_CACHE_DIR": "nothing (the chart points it at the writable /tmp)",
+    "HF_TOKEN": "vault.hfTokenPath or hfToken.existingSecret",
+    "HUGGING_FACE_HUB_TOKEN": "vault.hfTokenPath or hfToken.existingSecret",
+    "API_KEY": "apiKey",
+}
+# Names that hold credentials by convention: their value must come from a Secret, never a literal.
+SECRET_LIKE_ENV = r"(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?)$"
+TGI_DEFAULT_DRAIN_SECONDS = 90
+Version = tuple[int, int, int]
+
+
+def tgi_version(v: MlInferenceLoad) -> str | None:
+    """inference.image.version, else the X.Y.Z at the start of the tag ('3.3.7-rocm' -> 3.3.7), else None.
+
+    A digest or a tag such as 'latest' says nothing about what the image contains, so no version is
+    guessed: options that need a newer TGI are refused until inference.image.version declares one.
+    """
+    image = v.inference.image
+    match = re.match(r"^v?([0-9]+\.[0-9]+\.[0-9]+)", image.version or image.tag)
+    return match[1] if match else None
+
+
+def _as_tuple(version: str) -> Version:
+    major, minor, patch = (int(part) for part in version.split("."))
+    return major, minor, patch
+
+
+def _needs(v: MlInferenceLoad, path: str, need: str) -> Problem | None:
+    have = tgi_version(v)
+    if have is None:
+        tag = v.inference.image.tag
+        return Problem(path, f"needs TGI >= {need}; the image tag '{tag}' is not a version, so set "
+                             "inference.image.version")  # fmt: skip
+    if _as_tuple(have) < _as_tuple(need):
+        return Problem(path, f"needs TGI >= {need} (the image is TGI {have})")
+    return None
+
+
+def _version_gates(v: MlInferenceLoad) -> Iterator[Problem]:
+    gates: list[tuple[bool, str, str]] = [
+        (v.model.quantization == "compressed-tensors", "model.quantization", "3.0.0"),
+        (v.inference.payload_limit is not None, "inference.payloadLimit", "2.4.1"),
+        (v.inference.graceful_termination_timeout is not None, "inference.gracefulTerminationTimeout", "3.2.2"),
+        (bool(v.api_key.vault_path or v.api_key.existing_secret), "apiKey", "2.3.0"),
+    ]
+    for used, path, need in gates:
+        if used and (problem := _needs(v, path, need)):
+            yield problem
+
+
+def _engine(v: MlInferenceLoad) -> Iterator[Problem]:
+    inf = v.inference
+    if inf.max_input_length >= inf.max_total_tokens:
+        yield Problem(
+            "inference.maxInputLength",
+            f"must be less than inference.maxTotalTokens ({inf.max_input_length} >= {inf.max_total_tokens})",
+        )
+    prefill, batch = inf.max_batch_prefill_tokens, inf.max_batch_total_tokens
+    if prefill is not None and prefill < inf.max_input_length:
+        yield Problem(
+            "inference.maxBatchPrefillTokens",
+            f"must be at least inference.maxInputLength ({prefill} < {inf.max_input_length}); TGI finds this "
+            "only after loading the model",
+        )
+    if batch is not None and batch < inf.max_total_tokens:
+        yield Problem(
+            "inference.maxBatchTotalTokens",
+            f"must be at least inference.maxTotalTokens ({batch} < {inf.max_total_tokens})",
+        )
+    if prefill is not None and batch is not None and prefill > batch:
+        yield Problem(
+            "inference.maxBatchPrefillTokens",
+            f"must not exceed inference.maxBatchTotalTokens ({prefill} > {batch})",
+        )
+    if v.model.dtype is not None and v.model.quantization is not None:
+        yield Problem("model.dtype", "cannot be combined with model.quantization; TGI refuses both")
+    if v.model.quantization == "exl2" and v.gpu.count > 1:
+        yield Problem("model.quantization", "exl2 models cannot be sharded; set gpu.count to 1")
+    yield from _version_gates(v)
+    drain = inf.graceful_termination_timeout or TGI_DEFAULT_DRAIN_SECONDS
+    if inf.termination_grace_period_seconds <= drain:
+        yield Problem(
+            "inference.terminationGracePeriodSeconds",
+            f"must be greater than TGI's graceful drain of {drain} s "
+            f"({inf.termination_grace_period_seconds} <= {drain})",
+        )
+
+
+def _exposure(v: MlInferenceLoad) -> Iterator[Problem]:
+    if v.ingress.enabled and not v.ingress.host:
+        yield Problem("ingress.host", "required when ingress.enabled is true")
+    seen: set[str] = set()
+    for i, path in enumerate(v.ingress.paths):
+        if path == "/metrics":
+            yield Problem(f"ingress.paths[{i}]", "/metrics is never exposed through the gateway")
+        elif path in seen:
+            yield Problem(f"ingress.paths[{i}]", f"{path} is listed twice")
+        seen.add(path)
+    monitor = v.monitoring.service_monitor
+    if duration_ms(monitor.scrape_timeout) > duration_ms(monitor.interval):
+        yield Problem(
+            "monitoring.serviceMonitor.scrapeTimeout",
+            f"must not exceed monitoring.serviceMonitor.interval ({monitor.scrape_timeout} > {monitor.interval})",
+        )
+
+
+def _credentials(v: MlInferenceLoad) -> Iterator[Problem]:
+    if v.vault.hf_token_path and v.hf_token.existing_secret:
+        yield Problem(
+            "hfToken.existingSecret", "cannot be combined with vault.hfTokenPath; choose one source for the token"
+        )
+    if v.api_key.vault_path and v.api_key.existing_secret:
+        yield Problem(
+            "apiKey.existingSecret", "cannot be combined with apiKey.vaultPath; choose one source for the key"
+        )
+
+
+def _resources(v: MlInferenceLoad) -> Iterator[Problem]:
+    req, lim = v.resources.requests, v.resources.limits
+    if cpu_millicores(req.cpu) > cpu_millicores(lim.cpu):
+        yield Problem("resources.requests.cpu", f"must not exceed resources.limits.cpu ({req.cpu} > {lim.cpu})")
+    if memory_bytes(req.memory) > memory_bytes(lim.memory):
+        yield Problem(
+            "resources.requests.memory",
+            f"must not exceed resources.limits.memory ({req.memory} > {lim.memory})",
+        )
+    shm = v.inference.shm_size or f"{v.gpu.count}Gi"
+    if memory_bytes(shm) > memory_bytes(lim.memory):
+        yield Problem(
+            "inference.shmSize",
+            f"must not exceed resources.limits.memory ({shm} > {lim.memory}); /dev/shm is memory",
+        )
+    cache = v.storage.model_cache
+    if cache.offline and not cache.enabled:
+        yield Problem(
+            "storage.modelCache.offline",
+            "needs storage.modelCache.enabled; offline, TGI loads weights only from the cache",
+        )
+    if cache.mount_path in ("/tmp", "/dev/shm"):
+        yield Problem("storage.modelCache.mountPath", f"{cache.mount_path} is a volume of its own; choose another path")
+
+
+def _environment(v: MlInferenceLoad) -> Iterator[Problem]:
+    seen: dict[str, int] = {}
+    for i, env in enumerate(v.environment_variables):
+        where = f"environmentVariables[{i}]"
+        if env.name in MANAGED_ENV:
+            yield Problem(f"{where}.name", f"{env.name} is set by the chart; set {MANAGED_ENV[env.name]} instead")
+            continue  # one problem per managed name is enough
+        if env.name in seen:
+            yield Problem(f"{where}.name", f"{env.name} is already set by environmentVariables[{seen[env.name]}]")
+        seen.setdefault(env.name, i)
+        if env.value is not None and env.secret_key_ref is not None:
+            yield Problem(where, "set either value or secretKeyRef, not both")
+        elif env.value is not None and re.search(SECRET_LIKE_ENV, env.name):
+            yield Problem(
+                f"{where}.value",
+                f"{env.name} looks like a credential; take it from a Secret with secretKeyRef, not a literal value",
+            )
+
+
+def cross_field_problems(v: MlInferenceLoad) -> Iterator[Problem]:
+    """Every rule, in the order the templates check them."""
+    for group in (_engine, _exposure, _credentials, _resources, _environment):
+        yield from group(v)

@@ -1,0 +1,254 @@
+"""What runs: the model, the TGI server and its engine settings, GPUs, storage, resources and probes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from workload.models.common import (
+    WHOLE,
+    CpuQuantity,
+    DnsSubdomain,
+    DnsSubdomainOrEmpty,
+    LabelKey,
+    LabelValue,
+    MemoryQuantity,
+    MemoryQuantityOrEmpty,
+    ValuesModel,
+)
+from workload.models.ml_inference_load.types import (
+    AbsolutePath,
+    Dtype,
+    ImageDigest,
+    ImageRepository,
+    ImageTag,
+    ModelId,
+    Quantization,
+    Revision,
+    SemVer,
+    TolerationEffect,
+    TolerationOperator,
+)
+
+Tokens = Annotated[int, Field(ge=1, le=1_048_576), WHOLE]
+
+
+class Model(ValuesModel):
+    """The Hugging Face model TGI serves."""
+
+    id: ModelId = Field(description="Hugging Face model id (MODEL_ID), e.g. meta-llama/Llama-3.2-1B.")
+    revision: Revision = Field(
+        description="Model revision (REVISION): a branch, tag or commit. Pin a commit sha in production, as "
+        "you would an image tag."
+    )
+    quantization: Quantization | None = Field(
+        default=None,
+        description="Quantization method (QUANTIZE), for running a larger model on fewer GPUs. "
+        "compressed-tensors needs TGI >= 3.0.0; exl2 cannot be sharded over several GPUs.",
+    )
+    dtype: Dtype | None = Field(
+        default=None, description="Weight dtype (DTYPE). Cannot be combined with quantization, as in TGI."
+    )
+    trust_remote_code: bool = Field(
+        default=False,
+        description="Run Python code from the model repository (TRUST_REMOTE_CODE). Only for repositories "
+        "you trust: the code runs inside the server with its token.",
+    )
+
+
+class Image(ValuesModel):
+    """The TGI container image."""
+
+    repository: ImageRepository = Field(
+        default="ghcr.io/huggingface/text-generation-inference", description="Image repository."
+    )
+    tag: ImageTag = Field(
+        default="3.3.7",
+        description="Image tag: a TGI release. 3.3.7 is the last TGI release (TGI is in maintenance mode).",
+    )
+    digest: ImageDigest = Field(
+        default="", description="Optional image digest (sha256:...); when set it pins the image instead of the tag."
+    )
+    version: SemVer | None = Field(
+        default=None,
+        description="TGI version of the image when the tag is not one (latest, sha-..., a mirror's own tag). "
+        "Options that need a newer TGI are checked against it; unset means 'read it from the tag'.",
+    )
+    pull_policy: Literal["IfNotPresent", "Always", "Never"] = Field(
+        default="IfNotPresent", description="Image pull policy."
+    )
+    pull_secrets: list[DnsSubdomain] = Field(
+        default_factory=list, description="Names of existing image pull Secrets (for a private mirror)."
+    )
+
+
+class Inference(ValuesModel):
+    """The inference server (TGI) and its engine settings. Unset engine settings keep TGI's own defaults."""
+
+    image: Image = Field(default_factory=Image, description="TGI container image.")
+    max_input_length: Tokens = Field(
+        default=2048,
+        description="Maximum input tokens per request (env MAX_INPUT_TOKENS). Must be less than maxTotalTokens.",
+    )
+    max_total_tokens: Annotated[int, Field(ge=2, le=1_048_576), WHOLE] = Field(
+        default=4096, description="Maximum input + generated tokens per request (env MAX_TOTAL_TOKENS)."
+    )
+    max_concurrent_requests: Annotated[int, Field(ge=1, le=100_000), WHOLE] | None = Field(
+        default=None, description="Requests TGI accepts at once before answering 429 (MAX_CONCURRENT_REQUESTS)."
+    )
+    max_batch_prefill_tokens: Tokens | None = Field(
+        default=None,
+        description="Token budget of one prefill (MAX_BATCH_PREFILL_TOKENS); at least maxInputLength.",
+    )
+    max_batch_total_tokens: Annotated[int, Field(ge=2, le=16_777_216), WHOLE] | None = Field(
+        default=None,
+        description="Tokens of all requests in a batch (MAX_BATCH_TOTAL_TOKENS); at least maxTotalTokens and "
+        "maxBatchPrefillTokens. Unset lets TGI size it from free GPU memory.",
+    )
+    cuda_graphs: list[Annotated[int, Field(ge=0, le=1024), WHOLE]] | None = Field(
+        default=None,
+        description="Batch sizes to capture CUDA graphs for (CUDA_GRAPHS), e.g. [1, 2, 4, 8]; [0] disables them.",
+    )
+    payload_limit: Annotated[int, Field(ge=1024, le=1_073_741_824), WHOLE] | None = Field(
+        default=None, description="Largest request body in bytes (PAYLOAD_LIMIT; TGI >= 2.4.1)."
+    )
+    graceful_termination_timeout: Annotated[int, Field(ge=1, le=3600), WHOLE] | None = Field(
+        default=None,
+        description="Seconds TGI drains in-flight requests on shutdown (GRACEFUL_TERMINATION_TIMEOUT; TGI >= "
+        "3.2.2; TGI's own default is 90).",
+    )
+    port: Annotated[int, Field(ge=1024, le=65535), WHOLE] = Field(
+        default=8080,
+        description="Port TGI listens on inside the pod (env PORT; the image's own default is 80). "
+        "Unprivileged ports only.",
+    )
+    shm_size: MemoryQuantityOrEmpty = Field(
+        default="",
+        description="Size of the memory-backed /dev/shm that NCCL uses between GPU shards. Empty: 1Gi per GPU. "
+        "It counts against resources.limits.memory.",
+    )
+    termination_grace_period_seconds: Annotated[int, Field(ge=1, le=7200), WHOLE] = Field(
+        default=120,
+        description="Pod termination grace period; must exceed TGI's graceful drain (90 s, or "
+        "gracefulTerminationTimeout) so in-flight generations finish.",
+    )
+
+
+class Toleration(ValuesModel):
+    """A pod toleration."""
+
+    key: LabelKey = Field(description="Taint key.")
+    operator: TolerationOperator = Field(default="Exists", description="Exists or Equal.")
+    value: str = Field(default="", max_length=63, description="Taint value (with operator Equal).")
+    effect: TolerationEffect = Field(default="", description="Taint effect; empty matches all effects.")
+
+
+class Gpu(ValuesModel):
+    """GPU scheduling."""
+
+    count: Annotated[int, Field(ge=1, le=8), WHOLE] = Field(
+        default=1,
+        description="GPUs for the pod: the GPU resource limit and TGI's NUM_SHARD (TGI shards the model over them).",
+    )
+    resource_name: LabelKey = Field(default="nvidia.com/gpu", description="Extended resource name of the GPU.")
+    node_selector: dict[LabelKey, LabelValue | None] = Field(
+        default_factory=lambda: dict[str, str | None]({"nvidia.com/gpu.present": "true"}),
+        description="Node labels the pod requires. Merged with the default by Helm: set a key to null to remove it.",
+    )
+    runtime_class_name: DnsSubdomain | None = Field(
+        default="nvidia",
+        description="RuntimeClass of the NVIDIA container runtime. Set to null when the GPU Operator uses CDI "
+        "and no 'nvidia' RuntimeClass exists.",
+    )
+    tolerations: list[Toleration] = Field(
+        default_factory=lambda: [Toleration(key="nvidia.com/gpu", operator="Exists", effect="NoSchedule")],
+        description="Tolerations for tainted GPU nodes.",
+    )
+
+
+class ModelCache(ValuesModel):
+    """A PersistentVolumeClaim for downloaded weights, so a restarted pod does not download them again."""
+
+    enabled: bool = Field(
+        default=False, description="Keep the Hugging Face cache on a PVC. Off: an emptyDir, lost with the pod."
+    )
+    size: MemoryQuantity = Field(default="50Gi", description="Size of the PVC the chart creates.")
+    storage_class: DnsSubdomainOrEmpty = Field(
+        default="", description="StorageClass of the PVC; empty uses the cluster's default class."
+    )
+    access_mode: Literal["ReadWriteOnce", "ReadWriteOncePod", "ReadWriteMany"] = Field(
+        default="ReadWriteOnce", description="Access mode of the PVC the chart creates."
+    )
+    existing_claim: DnsSubdomainOrEmpty = Field(
+        default="", description="Use this existing PVC instead of creating one (size, class, mode are then unused)."
+    )
+    mount_path: AbsolutePath = Field(default="/data", description="Where the cache is mounted; HF_HOME points here.")
+    keep_on_uninstall: bool = Field(
+        default=False,
+        description="Keep the chart's PVC when the release is uninstalled (helm.sh/resource-policy: keep), so a "
+        "reinstall finds the weights.",
+    )
+    offline: bool = Field(
+        default=False,
+        description="Never contact the Hugging Face Hub (HF_HUB_OFFLINE=1), for air-gapped clusters whose "
+        "cache is filled beforehand. Needs enabled.",
+    )
+
+
+class Storage(ValuesModel):
+    """Storage for model weights."""
+
+    model_cache: ModelCache = Field(default_factory=ModelCache, description="The model cache.")
+
+
+# Requests and limits are two classes so that each field's default is the chart default at its path:
+# Helm merges a user's partial `requests: {cpu: "1"}` with values.yaml, and the model must agree.
+class Requests(ValuesModel):
+    """Requested CPU and memory."""
+
+    cpu: CpuQuantity = Field(default="2", description="CPU request, e.g. '2' or '500m'.")
+    memory: MemoryQuantity = Field(default="8Gi", description="Memory request, e.g. '8Gi'.")
+
+
+class Limits(ValuesModel):
+    """CPU and memory limits."""
+
+    cpu: CpuQuantity = Field(default="4", description="CPU limit (at least the request).")
+    memory: MemoryQuantity = Field(default="16Gi", description="Memory limit (at least the request).")
+
+
+class Resources(ValuesModel):
+    """Container CPU and memory. The GPU limit comes from gpu.count."""
+
+    requests: Requests = Field(default_factory=Requests, description="Requested CPU and memory.")
+    limits: Limits = Field(default_factory=Limits, description="CPU and memory limits.")
+
+
+class HealthCheck(ValuesModel):
+    """Probes. TGI listens only once the model is loaded, so a startup probe carries the load budget."""
+
+    startup_timeout_seconds: Annotated[int, Field(ge=60, le=86_400), WHOLE] = Field(
+        default=1800,
+        description="Load budget: how long TGI may take to download and load the model before the pod is "
+        "restarted (startupProbe). Raise it for large models on slow links.",
+    )
+    initial_delay_seconds: Annotated[int, Field(ge=0, le=3600), WHOLE] = Field(
+        default=0, description="Delay before the startup probe begins. Rarely needed: the load budget covers it."
+    )
+    period_seconds: Annotated[int, Field(ge=1, le=300), WHOLE] = Field(
+        default=3,
+        description="Readiness probe period on /health. With the startup probe's 2 s period the pod is Ready "
+        "within 5 s of TGI listening.",
+    )
+    timeout_seconds: Annotated[int, Field(ge=1, le=300), WHOLE] = Field(
+        default=10, description="Probe timeout (/health may run a one-token forward pass)."
+    )
+    failure_threshold: Annotated[int, Field(ge=1, le=100), WHOLE] = Field(
+        default=3, description="Failed readiness probes before the pod stops receiving traffic."
+    )
+    liveness_failure_threshold: Annotated[int, Field(ge=1, le=100), WHOLE] = Field(
+        default=6,
+        description="Failed liveness probes (every 10 s on /info, which never waits for the GPU) before the "
+        "container is restarted; a busy but healthy server is never killed.",
+    )

@@ -104,7 +104,10 @@ def model_defaults(model: type[BaseModel]) -> dict[str, Any]:
         if not field.is_required():
             if (value := default_value(field)) is not None:
                 result[key] = value
-        elif isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
-            if nested := model_defaults(field.annotation):
-                result[key] = nested
+        elif (
+            isinstance(field.annotation, type)
+            and issubclass(field.annotation, BaseModel)
+            and (nested := model_defaults(field.annotation))
+        ):
+            result[key] = nested
     return result

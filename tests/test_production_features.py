@@ -1,0 +1,280 @@
+"""Each production option of issue 3, rendered with Helm 3 and Helm 4: what it adds to the manifests."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, HelmFailed, Render, by_kind, container, env_of
+
+MINIMAL = (EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")
+
+# TGI's documented metrics (docs/source/reference/metrics.md) plus tgi_request_failure from its router.
+TGI_METRICS = {
+    "tgi_batch_current_max_tokens", "tgi_batch_current_size", "tgi_batch_decode_duration",
+    "tgi_batch_filter_duration", "tgi_batch_forward_duration", "tgi_batch_inference_count",
+    "tgi_batch_inference_duration", "tgi_batch_inference_success", "tgi_batch_next_size", "tgi_queue_size",
+    "tgi_request_count", "tgi_request_duration", "tgi_request_generated_tokens", "tgi_request_inference_duration",
+    "tgi_request_input_length", "tgi_request_max_new_tokens", "tgi_request_mean_time_per_token_duration",
+    "tgi_request_queue_duration", "tgi_request_skipped_tokens", "tgi_request_success",
+    "tgi_request_validation_duration", "tgi_request_failure",
+}  # fmt: skip
+
+
+def values(extra: str) -> str:
+    """The minimal example plus more YAML (later keys of the same name are not used: give whole sections)."""
+    return MINIMAL + extra
+
+
+def kinds(docs: list[dict[str, Any]]) -> set[str]:
+    return {d["kind"] for d in docs}
+
+
+def pod_spec(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    spec: dict[str, Any] = by_kind(docs, "Deployment")["spec"]["template"]["spec"]
+    return spec
+
+
+class TestModelCache:
+    def test_off_by_default_the_cache_is_an_emptydir(self, render: Render) -> None:
+        docs = render(MINIMAL)
+        assert "PersistentVolumeClaim" not in kinds(docs)
+        volumes = {v["name"]: v for v in pod_spec(docs)["volumes"]}
+        assert volumes["model-cache"] == {"name": "model-cache", "emptyDir": {}}
+        assert env_of(docs)["HF_HOME"] == "/data"
+        assert "HF_HUB_OFFLINE" not in env_of(docs)
+
+    def test_enabled_creates_and_mounts_a_claim(self, render: Render) -> None:
+        docs = render(values("storage:\n  modelCache:\n    enabled: true\n    size: 120Gi\n    storageClass: nfs\n"))
+        claim = by_kind(docs, "PersistentVolumeClaim")
+        assert claim["metadata"]["name"] == "qwen-small-model-cache"
+        assert claim["spec"] == {
+            "accessModes": ["ReadWriteOnce"], "storageClassName": "nfs",
+            "resources": {"requests": {"storage": "120Gi"}},
+        }  # fmt: skip
+        assert "annotations" not in claim["metadata"], "kept only when asked"
+        volumes = {v["name"]: v for v in pod_spec(docs)["volumes"]}
+        assert volumes["model-cache"]["persistentVolumeClaim"] == {"claimName": "qwen-small-model-cache"}
+
+    def test_default_storage_class_is_left_to_the_cluster(self, render: Render) -> None:
+        claim = by_kind(render(values("storage:\n  modelCache:\n    enabled: true\n")), "PersistentVolumeClaim")
+        assert "storageClassName" not in claim["spec"]
+
+    def test_keep_on_uninstall(self, render: Render) -> None:
+        docs = render(values("storage:\n  modelCache:\n    enabled: true\n    keepOnUninstall: true\n"))
+        annotations = by_kind(docs, "PersistentVolumeClaim")["metadata"]["annotations"]
+        assert annotations == {"helm.sh/resource-policy": "keep"}
+
+    def test_existing_claim_is_used_not_created(self, render: Render) -> None:
+        docs = render(values("storage:\n  modelCache:\n    enabled: true\n    existingClaim: shared-weights\n"))
+        assert "PersistentVolumeClaim" not in kinds(docs)
+        volumes = {v["name"]: v for v in pod_spec(docs)["volumes"]}
+        assert volumes["model-cache"]["persistentVolumeClaim"] == {"claimName": "shared-weights"}
+
+    def test_offline_mode_and_mount_path(self, render: Render) -> None:
+        docs = render(values("storage:\n  modelCache:\n    enabled: true\n    offline: true\n    mountPath: /models\n"))
+        env = env_of(docs)
+        assert env["HF_HUB_OFFLINE"] == "1"
+        assert env["HF_HOME"] == "/models"
+        mounts = {m["name"]: m["mountPath"] for m in container(docs)["volumeMounts"]}
+        assert mounts["model-cache"] == "/models"
+
+
+class TestMultiGpu:
+    def test_count_sets_shards_limit_and_shared_memory(self, render: Render) -> None:
+        docs = render(values("gpu:\n  count: 4\nresources:\n  limits:\n    memory: 64Gi\n"))
+        assert env_of(docs)["NUM_SHARD"] == "4"
+        assert container(docs)["resources"]["limits"]["nvidia.com/gpu"] == 4
+        volumes = {v["name"]: v for v in pod_spec(docs)["volumes"]}
+        assert volumes["shm"]["emptyDir"]["sizeLimit"] == "4Gi"
+
+    def test_shared_memory_size_is_configurable(self, render: Render) -> None:
+        docs = render(values("inference:\n  shmSize: 512Mi\n"))
+        volumes = {v["name"]: v for v in pod_spec(docs)["volumes"]}
+        assert volumes["shm"]["emptyDir"]["sizeLimit"] == "512Mi"
+
+
+class TestEngineSettings:
+    def test_unset_settings_keep_tgi_defaults(self, render: Render) -> None:
+        env = env_of(render(MINIMAL))
+        for name in ("QUANTIZE", "DTYPE", "TRUST_REMOTE_CODE", "MAX_CONCURRENT_REQUESTS", "MAX_BATCH_PREFILL_TOKENS",
+                     "MAX_BATCH_TOTAL_TOKENS", "CUDA_GRAPHS", "PAYLOAD_LIMIT", "GRACEFUL_TERMINATION_TIMEOUT",
+                     "API_KEY"):  # fmt: skip
+            assert name not in env
+
+    def test_settings_become_tgi_variables(self, render: Render) -> None:
+        env = env_of(render(values(
+            "inference:\n  maxConcurrentRequests: 256\n  maxBatchPrefillTokens: 4096\n  maxBatchTotalTokens: 1000000\n"
+            "  cudaGraphs: [0]\n  payloadLimit: 2000000\n  gracefulTerminationTimeout: 60\n"
+        )))  # fmt: skip
+        assert env["MAX_CONCURRENT_REQUESTS"] == "256"
+        assert env["MAX_BATCH_PREFILL_TOKENS"] == "4096"
+        assert env["MAX_BATCH_TOTAL_TOKENS"] == "1000000", "large numbers are not printed as 1e+06"
+        assert env["CUDA_GRAPHS"] == "0"
+        assert env["PAYLOAD_LIMIT"] == "2000000"
+        assert env["GRACEFUL_TERMINATION_TIMEOUT"] == "60"
+
+    @pytest.mark.parametrize("method", ["awq", "gptq", "bitsandbytes-nf4", "fp8", "compressed-tensors"])
+    def test_quantization(self, render: Render, method: str) -> None:
+        doc = yaml.safe_load(MINIMAL)
+        doc["model"]["quantization"] = method
+        assert env_of(render(yaml.safe_dump(doc)))["QUANTIZE"] == method
+
+    def test_dtype_and_remote_code(self, render: Render) -> None:
+        doc = yaml.safe_load(MINIMAL)
+        doc["model"].update(dtype="float16", trustRemoteCode=True)
+        env = env_of(render(yaml.safe_dump(doc)))
+        assert env["DTYPE"] == "float16"
+        assert env["TRUST_REMOTE_CODE"] == "true"
+
+    def test_grace_period_follows_a_longer_drain(self, render: Render) -> None:
+        docs = render(values("inference:\n  gracefulTerminationTimeout: 300\n  terminationGracePeriodSeconds: 330\n"))
+        assert pod_spec(docs)["terminationGracePeriodSeconds"] == 330
+
+    @pytest.mark.parametrize(
+        ("image", "accepted"),
+        [
+            ({"tag": "2.4.1"}, True),
+            ({"tag": "2.4.0"}, False),
+            ({"tag": "3.3.7-rocm"}, True),
+            ({"tag": "latest"}, False),
+            ({"tag": "latest", "version": "3.3.7"}, True),
+            ({"tag": "2.4.0", "digest": "sha256:" + "ab" * 32}, False),
+        ],
+        ids=["exact", "older", "suffixed", "not-a-version", "declared", "digest-keeps-the-tag-version"],
+    )
+    def test_version_gated_option_follows_the_image(
+        self, render: Render, image: dict[str, str], accepted: bool
+    ) -> None:
+        doc = yaml.safe_load(MINIMAL)
+        doc["inference"] = {"payloadLimit": 2000000, "image": image}
+        text = yaml.safe_dump(doc)
+        if accepted:
+            assert env_of(render(text))["PAYLOAD_LIMIT"] == "2000000"
+        else:
+            with pytest.raises(HelmFailed, match=re.escape("inference.payloadLimit: needs TGI >= 2.4.1")):
+                render(text)
+
+
+class TestMonitoring:
+    def test_scrape_annotations_by_default(self, render: Render) -> None:
+        annotations = by_kind(render(MINIMAL), "Deployment")["spec"]["template"]["metadata"]["annotations"]
+        assert annotations == {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": "8080",
+            "prometheus.io/path": "/metrics",
+        }
+
+    def test_service_monitor_scrapes_the_named_port(self, render: Render) -> None:
+        docs = render(values(
+            "monitoring:\n  serviceMonitor:\n    enabled: true\n    labels:\n      release: prometheus\n"
+        ))  # fmt: skip
+        monitor, service = by_kind(docs, "ServiceMonitor"), by_kind(docs, "Service")
+        assert monitor["metadata"]["name"] == "qwen-small-monitor"
+        assert monitor["metadata"]["labels"]["release"] == "prometheus"
+        endpoint = monitor["spec"]["endpoints"][0]
+        assert endpoint == {"port": "http", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}
+        assert endpoint["port"] in [p["name"] for p in service["spec"]["ports"]]
+        selector = monitor["spec"]["selector"]["matchLabels"]
+        assert selector.items() <= service["metadata"]["labels"].items()
+        assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["test-ns"]}
+
+    def test_grafana_dashboard_configmap(self, render: Render) -> None:
+        docs = render(values("monitoring:\n  grafanaDashboard:\n    enabled: true\n    folder: LLM\n"))
+        config_map = by_kind(docs, "ConfigMap")
+        assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+        assert config_map["metadata"]["annotations"] == {"grafana_folder": "LLM"}
+        ((name, text),) = config_map["data"].items()
+        assert name == "tgi-qwen-small.json"
+        dashboard = json.loads(text)
+        assert "__SERVICE__" not in text
+        assert "__NAMESPACE__" not in text
+        assert dashboard["title"] == "TGI: qwen-small (test-ns)"
+        expressions = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+        used = {m for e in expressions for m in TGI_METRICS if m in e}
+        assert {
+            "tgi_queue_size",
+            "tgi_request_duration",
+            "tgi_request_generated_tokens",
+            "tgi_batch_current_size",
+        } <= used
+        for expression in expressions:
+            for metric in re.findall(r"\btgi_[a-z_]+", expression):
+                base = re.sub(r"_(bucket|sum)$", "", metric)
+                assert metric in TGI_METRICS or base in TGI_METRICS, metric
+
+
+class TestAccessControl:
+    def test_api_key_from_vault(self, render: Render) -> None:
+        docs = render(values("apiKey:\n  vaultPath: /secret/ml/tgi-key\n"))
+        assert env_of(docs)["API_KEY"] == {"secretKeyRef": {"name": "qwen-small-api-key", "key": "api-key"}}
+        secret = by_kind(docs, "ExternalSecret")
+        assert secret["metadata"]["name"] == "qwen-small-api-key"
+        assert secret["spec"]["data"] == [
+            {"secretKey": "api-key", "remoteRef": {"key": "secret/ml/tgi-key", "property": "value"}}
+        ]
+
+    def test_api_key_from_an_existing_secret(self, render: Render) -> None:
+        docs = render(values("apiKey:\n  existingSecret: tgi-auth\n"))
+        assert env_of(docs)["API_KEY"] == {"secretKeyRef": {"name": "tgi-auth", "key": "api-key"}}
+        assert "ExternalSecret" not in kinds(docs)
+
+    def test_route_exposes_only_inference_and_info_endpoints(self, render: Render) -> None:
+        docs = render(values("ingress:\n  enabled: true\n  host: llm.example.com\n"))
+        matches = by_kind(docs, "HTTPRoute")["spec"]["rules"][0]["matches"]
+        paths = [m["path"]["value"] for m in matches]
+        assert {m["path"]["type"] for m in matches} == {"Exact"}
+        assert {"/generate", "/generate_stream", "/v1/chat/completions", "/info"} <= set(paths)
+        assert "/metrics" not in paths
+        assert "/" not in paths, "no prefix match that would reach /metrics or /docs"
+
+    def test_network_policy(self, render: Render) -> None:
+        docs = render(values(
+            "ingress:\n  enabled: true\n  host: llm.example.com\nnetworkPolicy:\n  enabled: true\n"
+        ))  # fmt: skip
+        policy = by_kind(docs, "NetworkPolicy")
+        spec = policy["spec"]
+        assert spec["podSelector"]["matchLabels"] == by_kind(docs, "Deployment")["spec"]["selector"]["matchLabels"]
+        assert spec["policyTypes"] == ["Ingress", "Egress"]
+        namespaces = [
+            s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in spec["ingress"][0]["from"]
+        ]
+        assert namespaces == ["istio-ingress", "monitoring"]
+        assert {p["port"] for p in spec["ingress"][0]["ports"]} == {8080, 15008}
+        assert spec["ingress"][1]["from"] == [{"ipBlock": {"cidr": "169.254.7.127/32"}}]
+        egress_ports = {(p["port"], p["protocol"]) for rule in spec["egress"] for p in rule["ports"]}
+        assert egress_ports == {(53, "UDP"), (53, "TCP"), (443, "TCP")}
+
+    def test_network_policy_without_callers_denies_ingress(self, render: Render) -> None:
+        docs = render(values("networkPolicy:\n  enabled: true\n  monitoringNamespace: ''\n  istioAmbient: false\n"))
+        assert by_kind(docs, "NetworkPolicy")["spec"]["ingress"] == []
+
+
+class TestHardening:
+    def test_hardened_by_default(self, render: Render) -> None:
+        docs = render(MINIMAL)
+        pod = pod_spec(docs)
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["securityContext"] == {
+            "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
+            "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": {"type": "RuntimeDefault"},
+        }  # fmt: skip
+        assert container(docs)["securityContext"] == {
+            "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
+        }  # fmt: skip
+        env = env_of(docs)
+        assert env["HOME"] == "/tmp", "caches that follow HOME need a writable place"
+        writable = {m["mountPath"] for m in container(docs)["volumeMounts"]}
+        assert {"/tmp", "/dev/shm", env["HF_HOME"]} <= writable
+
+    def test_each_part_can_be_turned_off(self, render: Render) -> None:
+        docs = render(values(
+            "containerSecurityContext:\n  readOnlyRootFilesystem: false\n  allowPrivilegeEscalation: true\n"
+            "  dropAllCapabilities: false\nautomountServiceAccountToken: true\n"
+        ))  # fmt: skip
+        assert container(docs)["securityContext"] == {"readOnlyRootFilesystem": False, "allowPrivilegeEscalation": True}
+        assert pod_spec(docs)["automountServiceAccountToken"] is True

@@ -70,3 +70,14 @@ PY
 done
 # `helm` is Helm 4 unless the user points WORKLOAD_HELM elsewhere.
 ln -sf helm4 "$tools/bin/helm"
+
+# checkov (the security gate on rendered manifests) has many pinned dependencies of its own, so it
+# lives in its own virtual environment instead of the project's.
+checkov_version="$(sed -n 's/^checkov==//p' "$root/scripts/checkov-constraints.txt")"
+if ! "$tools/checkov/bin/checkov" --version 2>/dev/null | grep -qx "$checkov_version"; then
+  rm -rf "$tools/checkov"
+  "${PYTHON:-python3}" -m venv "$tools/checkov"
+  "$tools/checkov/bin/pip" install --quiet -c "$root/scripts/checkov-constraints.txt" "checkov==$checkov_version"
+  echo "installed checkov $checkov_version"
+fi
+ln -sf ../checkov/bin/checkov "$tools/bin/checkov"

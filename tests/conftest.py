@@ -23,7 +23,7 @@ KUBE_VERSIONS = ("1.29", "1.37")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def _missing(what: str) -> None:
+def missing(what: str) -> None:
     """Skip on a developer machine, but fail in CI: a check that silently did not run is no check."""
     if IN_CI:
         pytest.fail(f"{what} is missing; CI must have it (run scripts/setup.sh)")
@@ -33,7 +33,7 @@ def _missing(what: str) -> None:
 def helm_path(name: str) -> Path:
     path = tools_bin() / name
     if not path.exists():
-        _missing(f"{path}")
+        missing(f"{path}")
     return path
 
 
@@ -85,7 +85,7 @@ def crds() -> CrdSchemas:
     folder = crds_dir()
     files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
     if not files:
-        _missing(f"CRD folder {folder} (set WORKLOAD_CRDS_DIR)")
+        missing(f"CRD folder {folder} (set WORKLOAD_CRDS_DIR)")
     return CrdSchemas(files)
 
 

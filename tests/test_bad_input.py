@@ -296,6 +296,28 @@ def test_whole_file_faults_are_refused_by_both(helm: Path, row_id: str, values_t
     assert helm_problems(helm, values_text)
 
 
+# Documents both tools must accept: the edges of what is allowed, nulls above all (Helm drops a null
+# for a key that has a default, keeps it for one that has none).
+GOOD_ROWS: list[tuple[str, str]] = [
+    ("optional-enums-null", changed({"model.quantization": None, "model.dtype": None})),
+    ("namespace-null", changed({"namespace": None})),
+    ("runtime-class-null", changed({"gpu": {"runtimeClassName": None}})),
+    ("node-selector-key-removed", changed({"gpu": {"nodeSelector": {"nvidia.com/gpu.present": None}}})),
+    ("engine-settings-null", changed({"inference": {"maxBatchTotalTokens": None, "cudaGraphs": None,
+                                                    "payloadLimit": None, "image": {"version": None}}})),
+    ("env-value-null", changed(env({"name": "A", "value": None}))),
+    ("integral-float", changed({"gpu": {"count": 2.0}})),
+    ("largest-values", changed({"inference": {"maxInputLength": 1_048_575, "maxTotalTokens": 1_048_576,
+                                              "port": 65535}, "resources": {"limits": {"memory": "2Ti"}}})),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("row_id", "values_text"), GOOD_ROWS, ids=[r[0] for r in GOOD_ROWS])
+def test_edge_documents_are_accepted_by_both(helm: Path, row_id: str, values_text: str) -> None:
+    assert python_problems(values_text) == []
+    assert helm_problems(helm, values_text) == []
+
+
 def test_valid_base_is_accepted_by_both(helm: Path) -> None:
     """The table's rows differ from this document by one change each: it must itself pass."""
     text = yaml.safe_dump(BASE)

@@ -45,6 +45,8 @@ def _merge_nullable(node: Any) -> Any:
         inner = next(o for o in options if o != {"type": "null"})
         merged = {**inner, **{k: v for k, v in node.items() if k != "anyOf"}}
         merged["type"] = [inner["type"], "null"]
+        if "enum" in merged:
+            merged["enum"] = [*merged["enum"], None]  # an enum admits only its members, null included
         node = merged
     if "patternProperties" in node:
         ((key_pattern, value_schema),) = node.pop("patternProperties").items()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up a fresh clone: Python environment (.venv), helm 3 + helm 4 + kubectl (.tools), then renders
-# the bundled example workload to build/example/ so you can see what the chart produces.
+# Sets up a fresh clone: Python environment (.venv), helm 3 + helm 4 + kubectl + checkov (.tools), the npm
+# toolchain (node_modules), then renders the bundled example workload to build/example/ so you can see
+# what the chart produces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,10 @@ python="${PYTHON:-python3}"
 .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 
 scripts/install-tools.sh
+
+# The TypeScript and Backstage toolchain that checks the generated interfaces and catalog entities,
+# exactly as package-lock.json pins it.
+npm ci --no-audit --no-fund --loglevel=error
 
 rm -rf build/example
 .venv/bin/workload validate examples/llama-3.2-1b.yaml

@@ -34,6 +34,8 @@ app.kubernetes.io/part-of: {{ .Values.serviceCatalog | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
 helm.sh/chart: {{ include "ml-inference-load.chart" . | quote }}
 environment: {{ .Values.environment | quote }}
+{{/* Backstage's Kubernetes plugin finds a component's objects by this label (its catalog name). */ -}}
+backstage.io/kubernetes-id: {{ .Values.serviceName | quote }}
 {{- end -}}
 
 {{/* The TGI version when known (for the version label), else the tag. */}}

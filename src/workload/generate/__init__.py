@@ -7,10 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from workload.generate.backstage import catalog_yaml
 from workload.generate.readme_table import splice, values_table
 from workload.generate.schema import values_schema
+from workload.generate.typescript import module_name, shared_ts, workload_schema_ts, workload_ts
 from workload.generate.values_yaml import values_yaml
 from workload.models import WORKLOAD_TYPES
+from workload.paths import REPO_ROOT
+
+TS_DIR = REPO_ROOT / "src" / "workloadChartValues"
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,10 @@ def targets() -> list[Target]:
         found.append(Target(chart / "values.schema.json", _whole_file(schema_text)))
         found.append(Target(chart / "values.yaml", _whole_file(values_yaml(model, name))))
         found.append(Target(chart / "README.md", _section(values_table(model, name))))
+        found.append(Target(TS_DIR / f"{module_name(member)}.ts", _whole_file(workload_ts(member))))
+    found.append(Target(TS_DIR / "shared.ts", _whole_file(shared_ts())))
+    found.append(Target(TS_DIR / "workloadSchema.ts", _whole_file(workload_schema_ts())))
+    found.append(Target(REPO_ROOT / ".cat" / "backstage" / "ml-inference-load.yaml", _whole_file(catalog_yaml())))
     return found
 
 
@@ -57,6 +66,7 @@ def write_all() -> list[Path]:
         current = target.path.read_text(encoding="utf-8") if target.path.exists() else ""
         wanted = target.render(current)
         if wanted != current:
+            target.path.parent.mkdir(parents=True, exist_ok=True)
             target.path.write_text(wanted, encoding="utf-8")
             changed.append(target.path)
     return changed

@@ -89,8 +89,13 @@ def crds() -> CrdSchemas:
     return CrdSchemas(files)
 
 
-def by_kind(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
-    found = [d for d in docs if d["kind"] == kind]
+def is_test_hook(doc: dict[str, Any]) -> bool:
+    return bool((doc["metadata"].get("annotations") or {}).get("helm.sh/hook") == "test")
+
+
+def by_kind(docs: list[dict[str, Any]], kind: str, *, test_hook: bool = False) -> dict[str, Any]:
+    """The one object of a kind; the `helm test` hook objects are looked at only with test_hook=True."""
+    found = [d for d in docs if d["kind"] == kind and is_test_hook(d) == test_hook]
     assert len(found) == 1, f"expected one {kind}, got {len(found)}"
     return found[0]
 

@@ -89,7 +89,7 @@ def test_render_to_stdout(run: CliRunner) -> None:
     result = run.invoke(app, ["render", str(EXAMPLES / "llama-3.2-1b.yaml")])
     assert result.exit_code == 0, result.output
     kinds = sorted(d["kind"] for d in yaml.safe_load_all(result.stdout) if d)
-    assert kinds == ["Deployment", "ExternalSecret", "HTTPRoute", "Service"]
+    assert kinds == ["ConfigMap", "Deployment", "ExternalSecret", "HTTPRoute", "Pod", "Service"]
 
 
 def test_render_to_a_folder_and_options(run: CliRunner, tmp_path: Path) -> None:
@@ -104,6 +104,7 @@ def test_render_to_a_folder_and_options(run: CliRunner, tmp_path: Path) -> None:
     assert files == [
         "00-service-llama-3-2-1b.yaml", "01-deployment-llama-3-2-1b.yaml",
         "02-externalsecret-llama-3-2-1b-hf-token.yaml", "03-httproute-llama-3-2-1b-http-route.yaml",
+        "04-configmap-llama-3-2-1b-helm-test.yaml", "05-pod-llama-3-2-1b-helm-test.yaml",
     ]  # fmt: skip
     secret = yaml.safe_load((out / files[2]).read_text(encoding="utf-8"))
     assert secret["apiVersion"] == "external-secrets.io/v1beta1"

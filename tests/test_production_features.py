@@ -236,21 +236,27 @@ class TestAccessControl:
         docs = render(values(
             "ingress:\n  enabled: true\n  host: llm.example.com\nnetworkPolicy:\n  enabled: true\n"
         ))  # fmt: skip
-        policy = by_kind(docs, "NetworkPolicy")
-        spec = policy["spec"]
+        policies = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+        spec = policies["qwen-small"]
         assert spec["podSelector"]["matchLabels"] == by_kind(docs, "Deployment")["spec"]["selector"]["matchLabels"]
         assert spec["policyTypes"] == ["Ingress", "Egress"]
-        namespaces = [
-            s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in spec["ingress"][0]["from"]
-        ]
+        test_pod, callers, probes = spec["ingress"]
+        assert test_pod["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "helm-test"
+        namespaces = [s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in callers["from"]]
         assert namespaces == ["istio-ingress", "monitoring"]
-        assert {p["port"] for p in spec["ingress"][0]["ports"]} == {8080, 15008}
-        assert spec["ingress"][1]["from"] == [{"ipBlock": {"cidr": "169.254.7.127/32"}}]
+        assert {p["port"] for p in callers["ports"]} == {8080, 15008}
+        assert probes["from"] == [{"ipBlock": {"cidr": "169.254.7.127/32"}}]
+        test_policy = policies["qwen-small-helm-test"]
+        assert test_policy["ingress"] == []
+        assert {p["port"] for rule in test_policy["egress"] for p in rule["ports"]} == {8080, 15008, 53}
         egress_ports = {(p["port"], p["protocol"]) for rule in spec["egress"] for p in rule["ports"]}
         assert egress_ports == {(53, "UDP"), (53, "TCP"), (443, "TCP")}
 
     def test_network_policy_without_callers_denies_ingress(self, render: Render) -> None:
-        docs = render(values("networkPolicy:\n  enabled: true\n  monitoringNamespace: ''\n  istioAmbient: false\n"))
+        docs = render(values(
+            "networkPolicy:\n  enabled: true\n  monitoringNamespace: ''\n  istioAmbient: false\n"
+            "helmTest:\n  enabled: false\n"
+        ))  # fmt: skip
         assert by_kind(docs, "NetworkPolicy")["spec"]["ingress"] == []
 
 
@@ -278,3 +284,26 @@ class TestHardening:
         ))  # fmt: skip
         assert container(docs)["securityContext"] == {"readOnlyRootFilesystem": False, "allowPrivilegeEscalation": True}
         assert pod_spec(docs)["automountServiceAccountToken"] is True
+
+
+class TestHelmTest:
+    def test_test_pod_calls_the_service_and_is_not_behind_it(self, render: Render) -> None:
+        docs = render(values("apiKey:\n  existingSecret: tgi-auth\n"))
+        pod = by_kind(docs, "Pod", test_hook=True)
+        config_map = by_kind(docs, "ConfigMap", test_hook=True)
+        assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+        selector = by_kind(docs, "Service")["spec"]["selector"]
+        assert not selector.items() <= pod["metadata"]["labels"].items(), "the Service must not route to the test"
+        (test,) = pod["spec"]["containers"]
+        env = {e["name"]: e.get("value", e.get("valueFrom")) for e in test["env"]}
+        assert env["TGI_URL"] == "http://qwen-small.test-ns.svc:80"
+        assert env["MODEL_ID"] == "Qwen/Qwen2.5-0.5B-Instruct"
+        assert env["API_KEY"] == {"secretKeyRef": {"name": "tgi-auth", "key": "api-key"}}
+        assert test["image"] == "docker.io/library/python:3.13-alpine"
+        assert test["command"] == ["python3", "-I", "/scripts/tgi_check.py"]
+        assert config_map["data"]["tgi_check.py"].startswith("# GENERATED")
+        assert test["securityContext"]["readOnlyRootFilesystem"] is True
+
+    def test_can_be_turned_off(self, render: Render) -> None:
+        docs = render(values("helmTest:\n  enabled: false\n"))
+        assert not [d for d in docs if d["kind"] in ("Pod", "ConfigMap")]

@@ -368,6 +368,30 @@ export interface MlInferenceLoadSchema {
         /** Drop every Linux capability. @default true */
         dropAllCapabilities?: boolean;
     };
+    /** The chart's `helm test` pod. */
+    helmTest?: {
+        /** Render the test pod (it runs only on `helm test`). @default true */
+        enabled?: boolean;
+        /** Test pod image. */
+        image?: {
+            /**
+             * Official Python image: one small image that every private mirror already carries or
+             * can mirror; the test installs nothing, so the cluster needs no access to PyPI.
+             * @default "docker.io/library/python"
+             */
+            repository?: string;
+            /** Image tag. @default "3.13-alpine" */
+            tag?: string;
+            /** Optional digest that pins the image. @default "" */
+            digest?: string;
+            /** Image pull policy. @default "IfNotPresent" */
+            pullPolicy?: "IfNotPresent" | "Always" | "Never";
+        };
+        /** CPU request and limit of the test pod. @default "100m" */
+        cpu?: string;
+        /** Memory request and limit of the test pod. @default "128Mi" */
+        memory?: string;
+    };
     /** Mount a Kubernetes API token into the pod; TGI never calls the API. @default false */
     automountServiceAccountToken?: boolean;
     /**

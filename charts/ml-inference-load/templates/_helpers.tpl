@@ -39,6 +39,18 @@ backstage.io/kubernetes-id: {{ .Values.serviceName | quote }}
 {{- end -}}
 
 {{/* The TGI version when known (for the version label), else the tag. */}}
+{{/*
+Labels of the helm-test pod: the release's, but not the selector's `app` label, so the Service never
+sends traffic to the test pod and the NetworkPolicy can admit it by component.
+*/}}
+{{- define "ml-inference-load.testLabels" -}}
+app.kubernetes.io/name: {{ include "ml-inference-load.name" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+app.kubernetes.io/component: "helm-test"
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
+helm.sh/chart: {{ include "ml-inference-load.chart" . | quote }}
+{{- end -}}
+
 {{- define "ml-inference-load.imageTag" -}}
 {{- include "ml-inference-load.tgiVersion" . | default .Values.inference.image.tag -}}
 {{- end -}}

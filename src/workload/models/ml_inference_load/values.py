@@ -16,6 +16,7 @@ from workload.models.common import (
     ValuesModel,
 )
 from workload.models.ml_inference_load.exposure import BasicMonitoring, Ingress, Monitoring, NetworkPolicy
+from workload.models.ml_inference_load.operations import HelmTest
 from workload.models.ml_inference_load.secrets import ApiKey, HfToken, SecretStore, Vault
 from workload.models.ml_inference_load.security import ContainerSecurityContext, PodSecurityContext
 from workload.models.ml_inference_load.serving import Gpu, HealthCheck, Inference, Model, Resources, Storage
@@ -55,6 +56,7 @@ class MlInferenceLoad(ValuesModel):
     container_security_context: ContainerSecurityContext = Field(
         default_factory=ContainerSecurityContext, description="Container security context (hardened by default)."
     )
+    helm_test: HelmTest = Field(default_factory=HelmTest, description="The chart's `helm test` pod.")
     automount_service_account_token: bool = Field(
         default=False, description="Mount a Kubernetes API token into the pod; TGI never calls the API."
     )

@@ -53,7 +53,7 @@ class TgiClient:
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, bytes]:
         """(status, body) of one request; HTTP errors are returned, not raised."""
         try:
-            with urllib.request.urlopen(self._request(method, path, body), timeout=self.timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(self._request(method, path, body), timeout=self.timeout) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
@@ -61,7 +61,7 @@ class TgiClient:
     def stream(self, path: str, body: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Server-sent events of a streaming route, as JSON objects (comments and blank lines skipped)."""
         request = self._request("POST", path, body)
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:
             data: list[str] = []
             for raw in response:
                 line = raw.decode("utf-8").rstrip("\r\n")

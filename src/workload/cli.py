@@ -11,11 +11,16 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from workload import generate as generated
-from workload.helm import HelmError, RenderOptions, template
+from workload.helm import HelmError, RenderOptions, find_helm, template
 from workload.manifests import split_manifests
 from workload.models import WORKLOAD_TYPES
+from workload.ops.deploy import Progress, helm_upgrade_command, run_helm, watch
+from workload.ops.kube import Kubectl, KubeError
+from workload.ops.verify import verify as run_checks
 from workload.problems import Problem
 from workload.validation import validate_document, workload_type_of
 from workload.yamlio import ValuesFileError, load_values_file
@@ -132,6 +137,91 @@ def generate(
         out.print(f"wrote {path}", markup=False)
     if not changed:
         out.print("generated files are up to date", markup=False)
+
+
+@app.command()
+def verify(
+    release: Annotated[str, typer.Option("--release", "-r", help="Helm release name.", show_default=False)],
+    namespace: Annotated[str, typer.Option("--namespace", "-n", help="Namespace of the release.")] = "default",
+    context: Annotated[str | None, typer.Option(help="kubectl context (default: current).")] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Call TGI here instead of through a port-forward to the Service.")
+    ] = None,
+    gateway_url: Annotated[
+        str | None, typer.Option(help="Reach the gateway here (Host header = route host) instead of https://host.")
+    ] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
+) -> None:
+    """Check a running release: rollout, model load, /health, /info, /generate, /generate_stream, /metrics, gateway."""
+    try:
+        checks = run_checks(Kubectl(namespace, context), release, url=url, gateway_url=gateway_url)
+    except KubeError as error:
+        err.print(f"verify: {error}", markup=False)
+        raise typer.Exit(1) from None
+    if output == "json":
+        print(json.dumps([asdict(c) for c in checks], indent=2))
+    else:
+        table = Table(title=f"workload verify {release} ({namespace})", show_lines=False)
+        for column in ("check", "result", "detail", "look at"):
+            table.add_column(column, overflow="fold")
+        for check in checks:
+            result = "[green]pass[/green]" if check.ok else "[red]FAIL[/red]"
+            table.add_row(check.name, result, escape(check.detail), escape(check.hint if not check.ok else ""))
+        out.print(table)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def deploy(
+    file: Annotated[Path, typer.Argument(help="Values file to deploy.", show_default=False)],
+    release: Annotated[str | None, typer.Option(help="Helm release name (default: serviceName).")] = None,
+    namespace: Annotated[str | None, typer.Option(help="Namespace (default: values' namespace).")] = None,
+    context: Annotated[str | None, typer.Option(help="kubectl context (default: current).")] = None,
+) -> None:
+    """Validate, helm upgrade --install, and follow the model load to Ready (or to a diagnosis with a fix)."""
+    document, problems = check_file(file)
+    if document is None:
+        for problem in problems:
+            err.print(f"{file}: {problem}", markup=False)
+        raise typer.Exit(1)
+    member = workload_type_of(document)
+    assert not isinstance(member, Problem)
+    name = str(document["serviceName"])
+    release = release or name
+    namespace = namespace or str(document.get("namespace") or "default")
+    budget = float((document.get("healthCheck") or {}).get("startupTimeoutSeconds", 1800))
+    command = helm_upgrade_command(str(find_helm()), release, member.chart_dir, file, namespace)
+    out.print(f"installing release {release} in {namespace} (startup budget {budget:.0f} s)", markup=False)
+    if failure := run_helm(command):
+        err.print(f"{file}: helm: {failure}", markup=False)
+        raise typer.Exit(1)
+    labels = {"app": name, "app.kubernetes.io/name": member.chart_name, "app.kubernetes.io/instance": release}
+    seen: list[str] = []
+
+    def show(progress: Progress) -> None:
+        if not seen or seen[-1] != progress.phase.value:
+            seen.append(progress.phase.value)
+            detail = f": {progress.detail}" if progress.detail else ""
+            out.print(f"[{progress.elapsed:6.0f} s] {progress.phase.value}{detail}", markup=False)
+
+    try:
+        outcome = watch(Kubectl(namespace, context), labels, budget, show)
+    except KubeError as error:
+        err.print(f"deploy: {error}", markup=False)
+        raise typer.Exit(1) from None
+    if outcome.ready:
+        out.print(
+            f"[green]ready[/green] after {outcome.elapsed:.0f} s; check it: workload verify --release {release} -n {namespace}"
+        )
+        return
+    diagnosis = outcome.diagnosis
+    assert diagnosis is not None
+    err.print(f"failed while {outcome.phase.value}: {diagnosis.problem}", markup=False)
+    if diagnosis.evidence:
+        err.print(f"  seen: {diagnosis.evidence}", markup=False)
+    err.print(f"  fix:  {diagnosis.fix}", markup=False)
+    raise typer.Exit(1)
 
 
 @app.command(name="types")

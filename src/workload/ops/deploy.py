@@ -1,0 +1,103 @@
+"""`workload deploy`: helm upgrade --install, then follow the pod through its phases to Ready, or to a
+diagnosis with a fix, within the workload's startup budget."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workload.ops.kube import Kubectl
+from workload.ops.progress import Diagnosis, LogState, Phase, crash_looping, pod_diagnosis, pod_phase, read_log
+
+UNSCHEDULABLE_GRACE_SECONDS = 120  # a cluster autoscaler may still be adding a GPU node
+
+
+def helm_upgrade_command(helm: str, release: str, chart: Path, values: Path, namespace: str) -> list[str]:
+    """Install or upgrade without --wait: the watch below reports progress instead of a silent wait."""
+    return [helm, "upgrade", "--install", release, str(chart), "--namespace", namespace, "--create-namespace",
+            "--values", str(values)]  # fmt: skip
+
+
+def run_helm(command: list[str]) -> str | None:
+    """Run helm; the first error line on failure, else None."""
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode == 0:
+        return None
+    return next((ln for ln in result.stderr.splitlines() if ln.strip()), "helm failed").removeprefix("Error: ")
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: Phase
+    detail: str
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ready: bool
+    phase: Phase
+    elapsed: float
+    diagnosis: Diagnosis | None = None
+
+
+def _newest(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return max(pods, key=lambda p: p["metadata"].get("creationTimestamp", ""), default=None)
+
+
+def snapshot(kube: Kubectl, labels: dict[str, str]) -> tuple[dict[str, Any] | None, list[dict[str, Any]], LogState]:
+    """The newest pod, its events and what its log (or its last crashed run's log) says."""
+    pod = _newest(kube.find("pods", labels))
+    if pod is None:
+        return None, [], LogState()
+    name = pod["metadata"]["name"]
+    events = kube.events_for("Pod", name)
+    running = bool((pod.get("status", {}).get("containerStatuses") or [{}])[0].get("state", {}).get("running"))
+    text = kube.logs(name, tail=2000) if running else ""
+    if crash_looping(pod) and not running:
+        text = kube.logs(name, tail=2000, previous=True)
+    return pod, events, read_log(text.splitlines())
+
+
+def watch(
+    kube: Kubectl,
+    labels: dict[str, str],
+    budget_seconds: float,
+    on_progress: Callable[[Progress], None],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    interval: float = 2.0,
+) -> Outcome:
+    start = clock()
+    last = Phase.SCHEDULING
+    while True:
+        elapsed = clock() - start
+        pod, events, log = snapshot(kube, labels)
+        phase = pod_phase(pod, events, log)
+        last = phase
+        on_progress(Progress(phase, log.detail(), elapsed))
+        if phase is Phase.READY:
+            return Outcome(True, phase, elapsed)
+        diagnosis = (pod_diagnosis(pod, events) if pod else None) or log.diagnosis
+        if diagnosis and _fatal(diagnosis, pod, elapsed):
+            return Outcome(False, phase, elapsed, diagnosis)
+        if elapsed >= budget_seconds:
+            return Outcome(False, last, elapsed, Diagnosis(
+                f"not ready within the startup budget ({budget_seconds:.0f} s), last seen: {phase.value}",
+                "raise healthCheck.startupTimeoutSeconds for a large model or slow link, and read the pod log",
+                log.detail()))  # fmt: skip
+        sleep(interval)
+
+
+def _fatal(diagnosis: Diagnosis, pod: dict[str, Any] | None, elapsed: float) -> bool:
+    if diagnosis.problem.startswith(("no node", "the GPU nodes", "the pod cannot be scheduled")):
+        return elapsed >= UNSCHEDULABLE_GRACE_SECONDS
+    if diagnosis.problem == "the TGI image cannot be pulled" and pod is not None:
+        waiting = ((pod.get("status", {}).get("containerStatuses") or [{}])[0].get("state") or {}).get("waiting") or {}
+        return waiting.get("reason") != "ErrImagePull"  # a first pull error may be transient; BackOff is not
+    return True

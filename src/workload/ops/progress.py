@@ -1,0 +1,205 @@
+"""Where a TGI pod is on its way to serving, and why it failed: read from pod status, events and TGI's log.
+
+Pure functions over Kubernetes objects and log text, so they are tested on recorded objects and on real
+TGI log lines (tests/fixtures/recordings/); `workload deploy` and `workload verify` call them on live data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from workload.ops.kube import strip_ansi
+
+
+class Phase(Enum):
+    """The phases a person recognises, in order."""
+
+    SCHEDULING = "scheduling"
+    PULLING_IMAGE = "pulling the image"
+    STARTING = "starting TGI"
+    DOWNLOADING = "downloading weights"
+    LOADING = "loading shards"
+    WARMING_UP = "warming up"
+    READY = "ready"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A failure: what went wrong, the fix, and the line or message that shows it."""
+
+    problem: str
+    fix: str
+    evidence: str = ""
+
+
+@dataclass
+class LogState:
+    """What TGI's log says so far."""
+
+    phase: Phase = Phase.STARTING
+    model: str = ""
+    cache_hit: bool = False
+    files_done: int = 0
+    files_total: int = 0
+    current_file: str = ""
+    shards_total: int = 0
+    shards_ready: int = 0
+    max_batch_total_tokens: int | None = None
+    diagnosis: Diagnosis | None = None
+    seen: list[str] = field(default_factory=list)
+
+    @property
+    def loaded(self) -> bool:
+        """The weights were downloaded, or found in the cache."""
+        return self.phase in (Phase.LOADING, Phase.WARMING_UP, Phase.READY) or self.cache_hit
+
+    def detail(self) -> str:
+        if self.phase is Phase.DOWNLOADING:
+            progress = f" {self.files_done}/{self.files_total} files" if self.files_total else ""
+            current = f", now {self.current_file}" if self.current_file else ""
+            return f"{self.model}{progress}{current}"
+        if self.phase is Phase.LOADING and self.shards_total:
+            return f"{self.shards_ready}/{self.shards_total} shards ready"
+        if self.phase is Phase.READY and self.max_batch_total_tokens:
+            return f"max batch total tokens {self.max_batch_total_tokens}"
+        return "weights found in the cache" if self.cache_hit and self.phase is Phase.LOADING else ""
+
+
+# (pattern, problem, fix) for TGI log lines that mean the start failed. First match wins.
+LOG_FAILURES: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(r"GatedRepoError|Access to model \S+ is restricted|Cannot access gated repo"),
+     "the model is gated and the server has no token that may read it",
+     "set vault.hfTokenPath (or hfToken.existingSecret) to a token of an account that accepted the model's "
+     "license on huggingface.co"),
+    (re.compile(r"RepositoryNotFoundError|Repository Not Found"),
+     "the model repository does not exist, or is private",
+     "check model.id; for a private model give a token (vault.hfTokenPath)"),
+    (re.compile(r"RevisionNotFoundError|Invalid rev id"),
+     "the model revision does not exist", "check model.revision (a branch, tag or commit of the repository)"),
+    (re.compile(r"LocalEntryNotFoundError|outgoing traffic has been disabled"),
+     "offline mode is on and the cache does not hold the model",
+     "fill the model cache first, or set storage.modelCache.offline to false"),
+    (re.compile(r"ArgumentValidation\(\"?(?P<detail>[^\n\"]*)"),
+     "TGI refused its settings", "change the inference settings named in the message"),
+    (re.compile(r"OutOfMemoryError|CUDA out of memory|CUDA error: out of memory"),
+     "the model does not fit in GPU memory",
+     "use more GPUs (gpu.count), a quantization (model.quantization), or lower inference.maxBatchTotalTokens"),
+    (re.compile(r"No space left on device"),
+     "the model cache volume is full", "raise storage.modelCache.size (weights plus ~10%)"),
+    (re.compile(r"Shard (\d+) failed to start"),
+     "a model shard crashed while loading", "read the shard's error just above this line in the pod log"),
+    (re.compile(r"Webserver Crashed"),
+     "TGI's web server crashed", "read the error just above this line in the pod log"),
+]  # fmt: skip
+
+
+def read_log(lines: Iterable[str]) -> LogState:
+    """Fold TGI's log lines into a LogState (phase, progress, and the first failure seen)."""
+    state = LogState()
+    for raw in lines:
+        line = strip_ansi(raw).rstrip()
+        if not line:
+            continue
+        if m := re.search(r"Starting check and download process for (\S+)", line):
+            state.phase, state.model = Phase.DOWNLOADING, m[1]
+        elif "Files are already present on the host" in line:
+            state.cache_hit = True
+        elif m := re.search(r"Download file: (\S+)", line):
+            state.current_file = m[1]
+        elif m := re.search(r"Download: \[(\d+)/(\d+)\]", line):
+            state.files_done, state.files_total = int(m[1]), int(m[2])
+        elif "Successfully downloaded weights" in line:
+            state.phase, state.current_file = Phase.LOADING, ""
+        elif m := re.search(r"Starting shard rank=(\d+)", line):
+            state.phase = Phase.LOADING
+            state.shards_total = max(state.shards_total, int(m[1]) + 1)
+        elif re.search(r"Shard ready in", line):
+            state.shards_ready += 1
+        elif "Warming up model" in line:
+            state.phase = Phase.WARMING_UP
+        elif m := re.search(r"Setting max batch total tokens to (\d+)", line):
+            state.max_batch_total_tokens = int(m[1])
+        elif re.search(r"\bConnected$", line):
+            state.phase = Phase.READY
+        if state.diagnosis is None:
+            for pattern, problem, fix in LOG_FAILURES:
+                if m := pattern.search(line):
+                    detail = m.groupdict().get("detail")
+                    state.diagnosis = Diagnosis(f"{problem}: {detail}" if detail else problem, fix, line.strip())
+                    break
+    return state
+
+
+def _container_status(pod: dict[str, Any], name: str = "inference") -> dict[str, Any]:
+    for status in pod.get("status", {}).get("containerStatuses", []) or []:
+        if status.get("name") == name:
+            return dict(status)
+    return {}
+
+
+def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    for condition in obj.get("status", {}).get("conditions", []) or []:
+        if condition.get("type") == kind:
+            return dict(condition)
+    return {}
+
+
+def pod_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]]) -> Diagnosis | None:
+    """A failure visible in the pod's status or events (scheduling, image, memory, secrets)."""
+    scheduled = _condition(pod, "PodScheduled")
+    if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
+        message = scheduled.get("message", "")
+        if "Insufficient" in message and "gpu" in message:
+            return Diagnosis("no node has a free GPU", "free a GPU, add GPU nodes, or lower gpu.count", message)
+        if "untolerated taint" in message:
+            return Diagnosis("the GPU nodes are tainted and the pod does not tolerate it",
+                             "add the taint to gpu.tolerations", message)  # fmt: skip
+        if "node affinity/selector" in message:
+            return Diagnosis("no node matches gpu.nodeSelector", "check the GPU nodes' labels", message)
+        return Diagnosis("the pod cannot be scheduled", "read the message", message)
+    status = _container_status(pod)
+    waiting = (status.get("state") or {}).get("waiting") or {}
+    reason, message = waiting.get("reason", ""), waiting.get("message", "")
+    if reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName"):
+        return Diagnosis("the TGI image cannot be pulled",
+                         "check inference.image.repository/tag/digest, and pullSecrets for a private mirror",
+                         message or reason)  # fmt: skip
+    if reason == "CreateContainerConfigError":
+        fix = ("the ExternalSecret has not produced the Secret yet: kubectl describe externalsecret"
+               if "secret" in message.lower() else "read the message")  # fmt: skip
+        return Diagnosis("the container cannot be configured", fix, message)
+    terminated = (status.get("lastState") or {}).get("terminated") or {}
+    if terminated.get("reason") == "OOMKilled":
+        return Diagnosis("the container ran out of memory (host memory, not GPU)",
+                         "raise resources.limits.memory; /dev/shm (inference.shmSize) counts against it",
+                         f"OOMKilled, exit code {terminated.get('exitCode')}")  # fmt: skip
+    for event in events:
+        if event.get("reason") == "FailedMount":
+            return Diagnosis(
+                "a volume cannot be mounted", "check storage.modelCache and the PVC", event.get("message", "")
+            )
+    return None
+
+
+def pod_phase(pod: dict[str, Any] | None, events: list[dict[str, Any]], log: LogState) -> Phase:
+    """The phase from status first, then the log for a running container."""
+    if pod is None:
+        return Phase.SCHEDULING
+    if _condition(pod, "PodScheduled").get("status") != "True":
+        return Phase.SCHEDULING
+    status = _container_status(pod)
+    if status.get("ready"):
+        return Phase.READY
+    if not (status.get("state") or {}).get("running"):
+        return Phase.PULLING_IMAGE
+    return log.phase if log.phase is not Phase.READY else Phase.WARMING_UP
+
+
+def crash_looping(pod: dict[str, Any]) -> bool:
+    status = _container_status(pod)
+    waiting = (status.get("state") or {}).get("waiting") or {}
+    return waiting.get("reason") == "CrashLoopBackOff" or int(status.get("restartCount", 0)) > 0

@@ -1,0 +1,151 @@
+"""`workload verify`: the design's testing plan (section 9, steps 3-7) as checks against a live release."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
+
+from workload.ops.kube import Kubectl, KubeError, container_env, secret_value
+from workload.ops.progress import Phase, read_log
+from workload.ops.tgi_check import (
+    Check,
+    TgiClient,
+    check_generate,
+    check_generate_stream,
+    check_health,
+    check_info,
+    metric_total,
+)
+
+CHART_NAME = "ml-inference-load"
+
+
+def find_deployment(kube: Kubectl, release: str) -> dict[str, Any] | None:
+    labels = {"app.kubernetes.io/instance": release, "app.kubernetes.io/name": CHART_NAME}
+    found = kube.find("deployments", labels)
+    return found[0] if found else None
+
+
+def check_rollout(deployment: dict[str, Any] | None, release: str, namespace: str) -> Check:
+    if deployment is None:
+        return Check("rollout", False, f"no {CHART_NAME} Deployment of release {release} in {namespace}",
+                     f"helm list -n {namespace}; is this the release name?")  # fmt: skip
+    name = deployment["metadata"]["name"]
+    spec, status = deployment.get("spec", {}), deployment.get("status", {})
+    wanted = spec.get("replicas", 1)
+    current = status.get("observedGeneration", 0) >= deployment["metadata"].get("generation", 0)
+    updated, available = status.get("updatedReplicas", 0), status.get("availableReplicas", 0)
+    if current and updated >= wanted and available >= wanted:
+        return Check("rollout", True, f"deployment/{name}: {available}/{wanted} available")
+    return Check(
+        "rollout",
+        False,
+        f"deployment/{name}: {updated} updated, {available}/{wanted} available",
+        f"kubectl -n {namespace} rollout status deployment/{name}; `workload deploy` names the cause",
+    )
+
+
+def check_model_loaded(kube: Kubectl, deployment: dict[str, Any]) -> Check:
+    labels = deployment["spec"]["selector"]["matchLabels"]
+    pods = sorted(kube.find("pods", labels), key=lambda p: p["metadata"].get("creationTimestamp", ""))
+    if not pods:
+        return Check("model loaded", False, "no pod", "kubectl describe deployment")
+    pod = pods[-1]["metadata"]["name"]
+    log = read_log(kube.logs(pod).splitlines())
+    if log.diagnosis:
+        return Check(
+            "model loaded", False, f"{log.diagnosis.problem} ({log.diagnosis.evidence[:120]})", log.diagnosis.fix
+        )
+    if not log.loaded or log.phase is not Phase.READY:
+        return Check("model loaded", False, f"pod/{pod} log stops at: {log.phase.value}",
+                     f"kubectl -n {kube.namespace} logs {pod}")  # fmt: skip
+    source = "found in the cache" if log.cache_hit else "downloaded"
+    return Check("model loaded", True, f"pod/{pod}: weights {source}, server connected")
+
+
+def _api_key(kube: Kubectl, env: dict[str, Any]) -> str:
+    ref = (env.get("API_KEY") or {}).get("secretKeyRef") if isinstance(env.get("API_KEY"), dict) else None
+    if not ref:
+        return ""
+    return secret_value(kube, ref["name"], ref["key"]) or ""
+
+
+def _skipped(names: list[str], reason: str) -> list[Check]:
+    return [Check(name, False, f"skipped: {reason}") for name in names]
+
+
+HTTP_CHECKS = ["health", "info", "generate", "generate_stream", "metrics"]
+
+
+def http_checks(client: TgiClient, model_id: str) -> list[Check]:
+    before = metric_total(client, "tgi_request_count")
+    checks = [check_health(client), check_info(client, model_id), check_generate(client), check_generate_stream(client)]
+    after = metric_total(client, "tgi_request_count")
+    if before is None or after is None:
+        checks.append(Check("metrics", False, "tgi_request_count not in /metrics", "is this a TGI server?"))
+    elif after > before:
+        checks.append(Check("metrics", True, f"tgi_request_count {before:.0f} -> {after:.0f}"))
+    else:
+        checks.append(Check("metrics", False, f"tgi_request_count stayed at {after:.0f}",
+                            "requests did not reach this server: check the Service selector"))  # fmt: skip
+    return checks
+
+
+def gateway_check(
+    route: dict[str, Any], api_key: str, gateway_url: str | None, client_factory: Callable[..., TgiClient]
+) -> Check:
+    host = (route.get("spec", {}).get("hostnames") or [""])[0]
+    client = client_factory(gateway_url or f"https://{host}", api_key, host if gateway_url else "")
+    health, info = check_health(client), check_info(client, "")
+    if health.ok and info.ok:
+        return Check("gateway", True, f"{host}: /health and /info answer ({info.detail})")
+    failed = health if not health.ok else info
+    return Check("gateway", False, f"{host}: {failed.name} {failed.detail}",
+                 f"kubectl -n {route['metadata'].get('namespace', '')} describe httproute "
+                 f"{route['metadata']['name']} (Accepted/ResolvedRefs); DNS of {host}; "
+                 "the Gateway's allowedRoutes")  # fmt: skip
+
+
+def verify(
+    kube: Kubectl,
+    release: str,
+    url: str | None = None,
+    gateway_url: str | None = None,
+    client_factory: Callable[..., TgiClient] = TgiClient,
+) -> list[Check]:
+    """Every check, in the order of the testing plan; a failed step skips the ones that need it."""
+    try:
+        deployment = find_deployment(kube, release)
+    except KubeError as error:
+        return [Check("rollout", False, f"cannot read the cluster: {error}", "kubectl config current-context")]
+    checks = [check_rollout(deployment, release, kube.namespace)]
+    if deployment is None:
+        return checks + _skipped(["model loaded", *HTTP_CHECKS, "gateway"], "no Deployment")
+    checks.append(check_model_loaded(kube, deployment))
+    env = container_env(deployment)
+    api_key = _api_key(kube, env)
+    model_id = str(env.get("MODEL_ID", ""))
+    name = deployment["metadata"]["name"]
+    with ExitStack() as stack:
+        base = url
+        if base is None:
+            try:
+                port = stack.enter_context(kube.port_forward(f"service/{name}", 80))
+                base = f"http://127.0.0.1:{port}"
+            except KubeError as error:
+                checks.append(Check("health", False, str(error), f"kubectl -n {kube.namespace} get endpoints {name}"))
+                return checks + _skipped([*HTTP_CHECKS[1:], "gateway"], "no connection to the Service")
+        checks += http_checks(client_factory(base, api_key), model_id)
+    routes = kube.find("httproutes", {"app.kubernetes.io/instance": release}) if _has_routes(kube) else []
+    if routes:
+        checks.append(gateway_check(routes[0], api_key, gateway_url, client_factory))
+    return checks
+
+
+def _has_routes(kube: Kubectl) -> bool:
+    try:
+        kube.run("api-resources", "--api-group", "gateway.networking.k8s.io", "--output", "name")
+    except KubeError:
+        return False
+    return True

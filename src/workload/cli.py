@@ -211,9 +211,8 @@ def deploy(
         err.print(f"deploy: {error}", markup=False)
         raise typer.Exit(1) from None
     if outcome.ready:
-        out.print(
-            f"[green]ready[/green] after {outcome.elapsed:.0f} s; check it: workload verify --release {release} -n {namespace}"
-        )
+        out.print(f"[green]ready[/green] after {outcome.elapsed:.0f} s")
+        out.print(f"check it: workload verify --release {release} --namespace {namespace}", markup=False)
         return
     diagnosis = outcome.diagnosis
     assert diagnosis is not None

@@ -1,0 +1,309 @@
+"""Day-2 commands without a GPU cluster: the real kubectl against recorded API objects (served by
+tests/fake_apiserver.py), the TGI log-phase parser on TGI's own log lines, and `workload verify`
+against the TGI test server. See tests/fixtures/recordings/README.md for what the recordings are."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conftest import FIXTURES, missing
+from fake_apiserver import ClusterState, serving
+from tgi_server import FakeTgi, running
+from workload.cli import app
+from workload.kubeschema import CrdSchemas, builtin_errors
+from workload.ops.deploy import Outcome, Progress, helm_upgrade_command, run_helm, watch
+from workload.ops.kube import Kubectl, write_kubeconfig
+from workload.ops.progress import Phase, pod_diagnosis, read_log
+from workload.ops.verify import verify
+from workload.paths import tools_bin
+
+RECORDINGS = FIXTURES / "recordings"
+NAMESPACE = "ml-inference"
+LABELS = {
+    "app": "qwen-small",
+    "app.kubernetes.io/name": "ml-inference-load",
+    "app.kubernetes.io/instance": "qwen-small",
+}
+
+
+def recording(name: str) -> Any:
+    return yaml.safe_load((RECORDINGS / name).read_text(encoding="utf-8"))
+
+
+def log(name: str) -> str:
+    return (RECORDINGS / "logs" / name).read_text(encoding="utf-8")
+
+
+def pod(status: str) -> dict[str, Any]:
+    obj: dict[str, Any] = copy.deepcopy(recording("pod.yaml"))
+    obj["status"] = copy.deepcopy(recording("pod-statuses.yaml")[status])
+    return obj
+
+
+POD_NAME = recording("pod.yaml")["metadata"]["name"]
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ClusterState, Kubectl]]:
+    """A recorded cluster served to the real kubectl through a kubeconfig of its own."""
+    binary = tools_bin() / "kubectl"
+    if not binary.exists():
+        missing(str(binary))
+    state = ClusterState()
+    with serving(state) as server:
+        monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "kubeconfig", server, NAMESPACE)))
+        yield state, Kubectl(NAMESPACE, binary=str(binary))
+
+
+def set_pod(state: ClusterState, status: str, text: str = "", previous: str = "", events: str = "") -> None:
+    state.put(pod(status))
+    state.logs[(NAMESPACE, POD_NAME)] = text
+    state.previous_logs[(NAMESPACE, POD_NAME)] = previous
+    state.objects.setdefault(NAMESPACE, {})["events"] = copy.deepcopy(recording("events.yaml").get(events, []))
+
+
+# -- the recordings are real Kubernetes objects ------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", sorted(recording("pod-statuses.yaml")))
+def test_recorded_pods_pass_the_strict_schema(status: str) -> None:
+    assert builtin_errors(pod(status), "1.37") == []
+
+
+def test_recorded_objects_pass_their_schemas(crds: CrdSchemas) -> None:
+    for name in ("deployment.yaml", "secret-api-key.yaml"):
+        assert builtin_errors(recording(name), "1.37") == [], name
+    for event in recording("events.yaml")["pulling"]:
+        assert builtin_errors(event, "1.37") == []
+    assert crds.errors(recording("httproute.yaml"), "gateway-api-v1.6.1-httproutes.yaml") == []
+
+
+# -- TGI's log, phase by phase -----------------------------------------------------------------------
+
+
+def test_log_of_a_download_that_reaches_connected() -> None:
+    state = read_log(log("download-ready.log").splitlines())
+    assert state.phase is Phase.READY
+    assert state.loaded
+    assert not state.cache_hit
+    assert (state.files_done, state.files_total) == (1, 1)
+    assert (state.shards_ready, state.shards_total) == (1, 1)
+    assert state.max_batch_total_tokens == 418368
+    assert state.diagnosis is None
+
+
+def test_log_of_a_download_in_progress_shows_file_progress() -> None:
+    state = read_log(log("download-in-progress.log").splitlines())
+    assert state.phase is Phase.DOWNLOADING
+    assert state.detail() == "meta-llama/Llama-3.1-8B-Instruct 1/4 files, now model-00002-of-00004.safetensors"
+
+
+def test_log_of_a_cache_hit() -> None:
+    state = read_log(log("cache-hit-ready.log").splitlines())
+    assert state.cache_hit
+    assert state.phase is Phase.READY
+
+
+@pytest.mark.parametrize(
+    ("name", "problem", "fix"),
+    [
+        ("gated-model.log", "the model is gated", "vault.hfTokenPath"),
+        ("argument-validation.log", "TGI refused its settings: `max_input_tokens` must be < `max_total_tokens`", ""),
+        ("shard-failed-cuda-oom.log", "the model does not fit in GPU memory", "gpu.count"),
+    ],
+)
+def test_log_failures_are_diagnosed(name: str, problem: str, fix: str) -> None:
+    diagnosis = read_log(log(name).splitlines()).diagnosis
+    assert diagnosis is not None
+    assert diagnosis.problem.startswith(problem)
+    assert fix in diagnosis.fix
+    assert diagnosis.evidence
+
+
+def test_ansi_colours_do_not_hide_lines() -> None:
+    coloured = "\x1b[2m2026-11-27T09:01:32Z\x1b[0m \x1b[32m INFO\x1b[0m router: Connected"
+    assert read_log([coloured]).phase is Phase.READY
+
+
+@pytest.mark.parametrize(
+    ("status", "problem"),
+    [
+        ("unschedulable", "no node has a free GPU"),
+        ("image-pull-backoff", "the TGI image cannot be pulled"),
+        ("oom-killed", "the container ran out of memory"),
+    ],
+)
+def test_pod_status_failures_are_diagnosed(status: str, problem: str) -> None:
+    diagnosis = pod_diagnosis(pod(status), [])
+    assert diagnosis is not None
+    assert diagnosis.problem.startswith(problem)
+    assert diagnosis.fix
+
+
+# -- workload deploy's watch, through the real kubectl ------------------------------------------------
+
+
+class Timeline:
+    """Advances the recorded cluster one step per poll, and a fake clock by `seconds` per poll."""
+
+    def __init__(self, state: ClusterState, steps: list[dict[str, str]], seconds: float = 10) -> None:
+        self.state, self.steps, self.seconds, self.now, self.index = state, steps, seconds, 0.0, 0
+        set_pod(state, **steps[0])
+
+    def sleep(self, _interval: float) -> None:
+        self.now += self.seconds
+        self.index = min(self.index + 1, len(self.steps) - 1)
+        set_pod(self.state, **self.steps[self.index])
+
+    def clock(self) -> float:
+        return self.now
+
+
+def run_watch(kube: Kubectl, timeline: Timeline, budget: float = 1800) -> tuple[Outcome, list[Progress]]:
+    seen: list[Progress] = []
+    outcome = watch(kube, LABELS, budget, seen.append, sleep=timeline.sleep, clock=timeline.clock)
+    return outcome, seen
+
+
+def test_watch_follows_a_model_load_to_ready(cluster: tuple[ClusterState, Kubectl]) -> None:
+    state, kube = cluster
+    steps = [
+        {"status": "pulling", "events": "pulling"},
+        {"status": "running", "text": log("download-in-progress.log")},
+        {"status": "running", "text": log("cache-hit-ready.log").split("Warming")[0]},
+        {"status": "running", "text": log("cache-hit-ready.log")},
+        {"status": "ready", "text": log("cache-hit-ready.log")},
+    ]
+    outcome, seen = run_watch(kube, Timeline(state, steps))
+    assert outcome.ready
+    assert [p.phase for p in seen] == [
+        Phase.PULLING_IMAGE, Phase.DOWNLOADING, Phase.LOADING, Phase.WARMING_UP, Phase.READY,
+    ]  # fmt: skip
+    assert "1/4 files" in seen[1].detail
+    assert any("/pods?labelSelector=" in r for r in state.requests), "the real kubectl did the reading"
+
+
+@pytest.mark.parametrize(
+    ("step", "problem"),
+    [
+        ({"status": "image-pull-backoff"}, "the TGI image cannot be pulled"),
+        ({"status": "oom-killed", "previous": log("download-ready.log")}, "the container ran out of memory"),
+        ({"status": "crash-loop", "previous": log("gated-model.log")}, "the model is gated"),
+        ({"status": "crash-loop", "previous": log("argument-validation.log")}, "TGI refused its settings"),
+        ({"status": "running", "text": log("shard-failed-cuda-oom.log")}, "the model does not fit in GPU memory"),
+    ],
+    ids=["image", "oom-killed", "gated", "arguments", "shard-cuda-oom"],
+)
+def test_watch_stops_with_a_diagnosis(
+    cluster: tuple[ClusterState, Kubectl], step: dict[str, str], problem: str
+) -> None:
+    state, kube = cluster
+    outcome, _ = run_watch(kube, Timeline(state, [step]))
+    assert not outcome.ready
+    assert outcome.diagnosis is not None
+    assert outcome.diagnosis.problem.startswith(problem)
+
+
+def test_unschedulable_waits_for_an_autoscaler_then_fails(cluster: tuple[ClusterState, Kubectl]) -> None:
+    state, kube = cluster
+    outcome, seen = run_watch(kube, Timeline(state, [{"status": "unschedulable"}], seconds=30))
+    assert outcome.diagnosis is not None
+    assert outcome.diagnosis.problem == "no node has a free GPU"
+    assert "Insufficient nvidia.com/gpu" in outcome.diagnosis.evidence
+    assert outcome.elapsed >= 120
+    assert len(seen) > 1
+
+
+def test_a_load_slower_than_the_budget_times_out(cluster: tuple[ClusterState, Kubectl]) -> None:
+    state, kube = cluster
+    timeline = Timeline(state, [{"status": "running", "text": log("download-in-progress.log")}], seconds=60)
+    outcome, _ = run_watch(kube, timeline, budget=300)
+    assert outcome.diagnosis is not None
+    assert outcome.diagnosis.problem.startswith("not ready within the startup budget (300 s)")
+    assert "startupTimeoutSeconds" in outcome.diagnosis.fix
+
+
+def test_helm_command_installs_without_waiting(tmp_path: Path) -> None:
+    command = helm_upgrade_command("helm", "r", Path("/c"), tmp_path / "v.yaml", "ns")
+    assert command[:4] == ["helm", "upgrade", "--install", "r"]
+    assert "--wait" not in command
+    assert "--create-namespace" in command
+
+
+def test_deploy_reports_an_unreachable_cluster_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real helm, with no cluster to talk to: one line, exit 1, no traceback."""
+    monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "k", "http://127.0.0.1:9", "ns")))
+    monkeypatch.setenv("WORKLOAD_HELM", str(tools_bin() / "helm4"))
+    result = CliRunner().invoke(app, ["deploy", str(FIXTURES.parent.parent / "examples" / "minimal.yaml")])
+    assert result.exit_code == 1
+    assert "helm:" in result.output
+    assert "Traceback" not in result.output
+    assert run_helm([str(tools_bin() / "helm4"), "status", "nothing"]) is not None
+
+
+# -- workload verify ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def released(cluster: tuple[ClusterState, Kubectl]) -> Iterator[tuple[ClusterState, Kubectl, FakeTgi, str]]:
+    """A rolled-out release with an API key and a route, and a TGI test server standing in for the pod."""
+    state, kube = cluster
+    for name in ("deployment.yaml", "secret-api-key.yaml", "httproute.yaml"):
+        state.put(recording(name))
+    set_pod(state, "ready", log("download-ready.log"))
+    tgi = FakeTgi(model_id="Qwen/Qwen2.5-0.5B-Instruct", api_key="test-key")
+    with running(tgi) as url:
+        yield state, kube, tgi, url
+
+
+def test_verify_passes_every_check_on_a_healthy_release(released: tuple[ClusterState, Kubectl, FakeTgi, str]) -> None:
+    _, kube, _, url = released
+    checks = verify(kube, "qwen-small", url=url, gateway_url=url)
+    assert [(c.name, c.ok) for c in checks] == [
+        ("rollout", True), ("model loaded", True), ("health", True), ("info", True), ("generate", True),
+        ("generate_stream", True), ("metrics", True), ("gateway", True),
+    ], checks  # fmt: skip
+    assert checks[6].detail == "tgi_request_count 0 -> 2"
+
+
+def test_verify_says_what_to_look_at(released: tuple[ClusterState, Kubectl, FakeTgi, str]) -> None:
+    state, kube, tgi, url = released
+    set_pod(state, "running", log("download-in-progress.log"))
+    tgi.model_id = "someone/else"
+    checks = {c.name: c for c in verify(kube, "qwen-small", url=url, gateway_url=url)}
+    assert not checks["model loaded"].ok
+    assert "downloading weights" in checks["model loaded"].detail
+    assert f"logs {POD_NAME}" in checks["model loaded"].hint
+    assert not checks["info"].ok
+    assert "someone/else" in checks["info"].detail
+
+
+def test_verify_without_the_release(cluster: tuple[ClusterState, Kubectl]) -> None:
+    _, kube = cluster
+    checks = verify(kube, "missing", url="http://127.0.0.1:9")
+    assert checks[0].name == "rollout"
+    assert not checks[0].ok
+    assert "helm list" in checks[0].hint
+    assert all(c.detail.startswith("skipped") for c in checks[1:])
+
+
+def test_verify_command_output(
+    released: tuple[ClusterState, Kubectl, FakeTgi, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, kube, _, url = released
+    monkeypatch.setenv("WORKLOAD_KUBECTL", kube.binary)
+    args = ["verify", "--release", "qwen-small", "--namespace", NAMESPACE, "--url", url, "--gateway-url", url]
+    result = CliRunner().invoke(app, [*args, "--output", "json"])
+    assert result.exit_code == 0, result.output
+    assert all(c["ok"] for c in json.loads(result.output))
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 0
+    assert "generate_stream" in table.output

@@ -14,7 +14,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from workload import generate as generated
 from workload.helm import HelmError, RenderOptions, find_helm, template
 from workload.manifests import split_manifests
 from workload.models import WORKLOAD_TYPES
@@ -47,14 +46,38 @@ def check_file(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Values files to check.", show_default=False)],
+    files: Annotated[list[Path], typer.Argument(help="Values files, or folders of them.", show_default=False)],
     output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
+    render_manifests: Annotated[
+        bool,
+        typer.Option("--render", help="Also render with helm and check every object against strict schemas."),
+    ] = False,
+    kube_versions: Annotated[
+        list[str] | None,
+        typer.Option("--kube-version", help="With --render: Kubernetes versions (default 1.29, 1.37)."),
+    ] = None,
+    crds: Annotated[
+        Path | None, typer.Option("--crds", help="With --render: folder of CRD files to check custom resources.")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="With --render: helm processes at once.")] = 2,
 ) -> None:
     """Check values files against the workload contract: 'ok', or one line per problem. Exit 1 if any fails."""
     if output not in ("text", "json"):
         err.print(f"--output: must be text or json (got {output!r})")
         raise typer.Exit(2)
-    report = {str(path): check_file(path)[1] for path in files}
+    if render_manifests or any(path.is_dir() for path in files):
+        # Imported only here: the schema libraries cost startup time a single-file check does not need.
+        from workload.fleet import DEFAULT_KUBE_VERSIONS, expand, validate_fleet  # noqa: PLC0415
+        from workload.kubeschema import CrdSchemas  # noqa: PLC0415
+
+        crd_schemas = CrdSchemas(sorted(crds.glob("*.yaml"))) if crds else None
+        verdicts = validate_fleet(
+            expand(files), render=render_manifests, kube_versions=tuple(kube_versions or DEFAULT_KUBE_VERSIONS),
+            crds=crd_schemas, jobs=jobs,
+        )  # fmt: skip
+        report = {str(v.path): v.problems for v in verdicts}
+    else:
+        report = {str(path): check_file(path)[1] for path in files}
     if output == "json":
         data = [
             {"file": name, "valid": not problems, "problems": [asdict(p) for p in problems]}
@@ -123,7 +146,10 @@ def render(
 def generate(
     check: Annotated[bool, typer.Option("--check", help="Fail if a generated file is out of date.")] = False,
 ) -> None:
-    """Write (or --check) the files generated from the values models: schema, values.yaml, README table."""
+    """Write (or --check) the files generated from the values models: schema, values.yaml, README table, ..."""
+    # Imported here: the generators are not needed by the everyday commands, whose startup they would slow.
+    from workload import generate as generated  # noqa: PLC0415
+
     if check:
         stale = generated.stale_files()
         for path in stale:

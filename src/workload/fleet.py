@@ -14,11 +14,12 @@ validators built once.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ from workload.validation import validate_document, workload_type_of
 from workload.yamlio import ValuesFileError, load_values_file
 
 DEFAULT_KUBE_VERSIONS = ("1.29", "1.37")
+# Parsing helm's output is most of the Python time of a fleet check: use libyaml's loader when present.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -125,9 +128,9 @@ def _umbrella(chart: Path, batch: list[tuple[str, Path]], folder: Path) -> Path:
 def _split(rendered: str) -> dict[str, list[dict[str, Any]]]:
     """helm output of the umbrella -> alias -> its objects (by the `# Source: fleet/charts/<alias>/` line)."""
     by_alias: dict[str, list[dict[str, Any]]] = {}
-    for chunk in rendered.split("\n---\n"):
+    for chunk in (part + "\n" for part in rendered.split("\n---\n")):  # keep block scalars' final newline
         source = next((ln for ln in chunk.splitlines() if ln.startswith("# Source: fleet/charts/")), None)
-        doc = yaml.safe_load(chunk)
+        doc = yaml.load(chunk, Loader=FAST_LOADER)
         if source and doc:
             by_alias.setdefault(source.split("/")[2], []).append(doc)
     return by_alias
@@ -154,6 +157,24 @@ def _render_batch(helm: Path, member: WorkloadType, batch: list[tuple[str, Path]
     return outcome
 
 
+_checker: ObjectChecker | None = None  # a worker process's own checker (its validators are built once)
+
+
+def _check_batch(checker: ObjectChecker, rendered: dict[Path, Any]) -> dict[Path, tuple[list[Problem], int]]:
+    results: dict[Path, tuple[list[Problem], int]] = {}
+    for path, outcome in rendered.items():
+        if outcome and isinstance(outcome[0], Problem):
+            results[path] = (list(outcome), 0)
+        else:
+            results[path] = ([p for doc in outcome for p in checker.problems(doc)], len(outcome))
+    return results
+
+
+def _check_in_worker(rendered: dict[Path, Any]) -> dict[Path, tuple[list[Problem], int]]:
+    assert _checker is not None
+    return _check_batch(_checker, rendered)
+
+
 def validate_fleet(
     paths: Sequence[Path],
     *,
@@ -161,8 +182,9 @@ def validate_fleet(
     kube_versions: Sequence[str] = DEFAULT_KUBE_VERSIONS,
     crds: CrdSchemas | None = None,
     jobs: int = 2,
-    batch_size: int = 50,
+    batch_size: int = 40,
 ) -> list[Verdict]:
+    global _checker  # noqa: PLW0603 - handed to forked workers, which inherit its warm validators
     verdicts = {path: Verdict(path, []) for path in paths}
     to_render: dict[str, list[Path]] = {}
     for path in paths:
@@ -178,14 +200,21 @@ def validate_fleet(
         for name, files in to_render.items()
         for start in range(0, len(files), batch_size)
     ]
-    checker = ObjectChecker(kube_versions, crds)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for rendered in pool.map(lambda b: _render_batch(helm, b[0], b[1]), batches):
-            for path, outcome in rendered.items():
-                if outcome and isinstance(outcome[0], Problem):
-                    verdicts[path].problems = outcome
-                    continue
-                verdicts[path].objects = len(outcome)
-                for doc in outcome:
-                    verdicts[path].problems += checker.problems(doc)
+    _checker = ObjectChecker(kube_versions, crds)
+    workers = max(1, jobs)
+    with ThreadPoolExecutor(max_workers=workers) as renderers:
+        futures = [renderers.submit(_render_batch, helm, member, batch) for member, batch in batches]
+        # The first batch is checked here while helm renders the others; that builds every validator
+        # once. The other batches go, as soon as each is rendered, to worker processes forked after
+        # that, which inherit the validators instead of rebuilding them.
+        results = [_check_batch(_checker, futures[0].result())]
+        if len(futures) > 1:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as checkers:
+                pending = [checkers.submit(_check_in_worker, future.result()) for future in futures[1:]]
+                results += [job.result() for job in pending]
+    for result in results:
+        for path, (problems, objects) in result.items():
+            verdicts[path].problems = problems
+            verdicts[path].objects = objects
     return list(verdicts.values())

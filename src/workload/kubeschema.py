@@ -26,17 +26,26 @@ class SchemaMissing(Exception):
 
 
 @cache
+def _schema_folder(kube_version: str) -> str:
+    version = [v for v in kv.all_versions() if kv.major_minor(v) <= kv.major_minor(kube_version)][-1]
+    return f"kubernetes-json-schema/v{version}-local-strict"
+
+
+@cache
+def _definitions(kube_version: str) -> Resource[Any]:
+    """The shared definitions of one Kubernetes version (a large file: read once)."""
+    return Resource.from_contents(kv.schema_contents(f"{_schema_folder(kube_version)}/_definitions.json", kube_version))
+
+
+@cache
 def _builtin_validator(kube_version: str, api_version: str, kind: str) -> jsonschema.protocols.Validator:
     # Mirrors kubernetes_validate.validate(strict=True), which rebuilds all of this on every call.
-    version = [v for v in kv.all_versions() if kv.major_minor(v) <= kv.major_minor(kube_version)][-1]
-    folder = f"kubernetes-json-schema/v{version}-local-strict"
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     try:
-        schema = kv.schema_contents(f"{folder}/{kind.lower()}-{group_version}.json", kube_version)
+        schema = kv.schema_contents(f"{_schema_folder(kube_version)}/{kind.lower()}-{group_version}.json", kube_version)
     except FileNotFoundError:
         raise SchemaMissing(f"no Kubernetes {kube_version} schema for {api_version} {kind}") from None
-    definitions = kv.schema_contents(f"{folder}/_definitions.json", kube_version)
-    registry: Registry[Any] = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    registry: Registry[Any] = _definitions(kube_version) @ (Resource.from_contents(schema) @ Registry())
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 

@@ -3,8 +3,12 @@ Names and labels. Every object is named after .Values.serviceName, as the design
 so the Service, Secret and route names are predictable for the people who call them.
 */}}
 
+{{/*
+The chart's name, fixed: tools select the workload's objects by app.kubernetes.io/name=ml-inference-load,
+so it must not change when the chart is used as an aliased subchart (whose .Chart.Name is the alias).
+*/}}
 {{- define "ml-inference-load.name" -}}
-{{- .Chart.Name -}}
+ml-inference-load
 {{- end -}}
 
 {{- define "ml-inference-load.fullname" -}}
@@ -16,7 +20,7 @@ so the Service, Secret and route names are predictable for the people who call t
 {{- end -}}
 
 {{- define "ml-inference-load.chart" -}}
-{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" (include "ml-inference-load.name" .) .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
 {{/* The design's `app` label plus the standard name/instance pair; used by the Service selector. */}}

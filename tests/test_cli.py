@@ -79,10 +79,10 @@ def test_unreadable_files_get_one_line(run: CliRunner, tmp_path: Path, content: 
     assert "Traceback" not in result.output
 
 
-def test_directory_is_not_a_values_file(run: CliRunner, tmp_path: Path) -> None:
+def test_empty_directory_is_reported(run: CliRunner, tmp_path: Path) -> None:
     result = run.invoke(app, ["validate", str(tmp_path)])
     assert result.exit_code == 1
-    assert "is a directory" in result.output
+    assert result.output == f"{tmp_path}: no values files (*.yaml, *.yml) in this folder\n"
 
 
 def test_render_to_stdout(run: CliRunner) -> None:

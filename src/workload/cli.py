@@ -76,6 +76,8 @@ def validate(
             crds=crd_schemas, jobs=jobs,
         )  # fmt: skip
         report = {str(v.path): v.problems for v in verdicts}
+        for folder in (path for path in files if path.is_dir() and not expand([path])):
+            report[str(folder)] = [Problem("", "no values files (*.yaml, *.yml) in this folder")]
     else:
         report = {str(path): check_file(path)[1] for path in files}
     if output == "json":

@@ -206,6 +206,26 @@ def test_yaml_scalars_are_read_as_helm_reads_them(text: str, expected: Any) -> N
     assert load_values_text(text)["a"] == expected
 
 
+def test_mapping_keys_become_strings_as_in_helm() -> None:
+    """sigs.k8s.io/yaml turns keys into JSON strings: `y:` is "true", `1e3:` is "1000" (found by parity runs)."""
+    assert load_values_text("a: {y: 1, 2: 2, 1e3: 3, 1234567.0: 4, ~: 5}")["a"] == {
+        "true": 1, "2": 2, "1000": 3, "1.234567e+06": 4, "null": 5,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["tab\tand\nnewline", "ünïcødé ✓ 😀", "{{ .Release.Name }}", "x" * 32768])
+def test_free_text_accepts_what_yaml_can_carry(doc: dict[str, Any], text: str) -> None:
+    doc["environmentVariables"] = [{"name": "A", "value": text}]
+    assert paths(doc) == []
+
+
+@pytest.mark.parametrize("text", ["bell\x07", "c1\x82control", "nel\x85", "del\x7f", "nonchar\ufffe", "x" * 32769])
+def test_free_text_refuses_what_a_manifest_cannot_carry(doc: dict[str, Any], text: str) -> None:
+    """Found by the parity run: helm fails on its own output when a value holds C1 control characters."""
+    doc["environmentVariables"] = [{"name": "A", "value": text}]
+    assert paths(doc) == ["environmentVariables[0].value"]
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [("", "empty"), ("- a", "a list"), ("abc", "a string"), ("a: [", "not valid YAML at line"), ("{a: 1", "YAML")],

@@ -12,7 +12,9 @@ The loader below resolves scalars like go-yaml does, so both tools see the same 
 
 from __future__ import annotations
 
+import math
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,52 @@ def _construct_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
 
 
 HelmLikeLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+
+
+def go_key(key: Any) -> Any:
+    """A mapping key as sigs.k8s.io/yaml turns it into a JSON key: `on:` is "true", `1:` is "1"."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float):
+        return _go_float(key)
+    return key
+
+
+def _go_float(value: float) -> str:
+    """Go's strconv.FormatFloat(value, 'g', -1, 64): shortest digits; exponent form below 1e-4 and from 1e6."""
+    if math.isnan(value) or math.isinf(value):
+        return {"nan": "NaN", "inf": "+Inf", "-inf": "-Inf"}[repr(value)]
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    text = "".join(map(str, digits))
+    point = len(text) + int(exponent)  # where the decimal point falls in `text`
+    magnitude = point - 1
+    prefix = "-" if sign else ""
+    if magnitude < -4 or magnitude >= 6:
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        return f"{prefix}{mantissa}e{'+' if magnitude >= 0 else '-'}{abs(magnitude):02d}"
+    if point <= 0:
+        return f"{prefix}0.{'0' * -point}{text}"
+    if point >= len(text):
+        return f"{prefix}{text}{'0' * (point - len(text))}"
+    return f"{prefix}{text[:point]}.{text[point:]}"
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)  # merge keys (<<), as go-yaml does
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, list | dict):
+            raise yaml.constructor.ConstructorError(None, None, "a mapping key must be a scalar", key_node.start_mark)
+        mapping[go_key(key)] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+HelmLikeLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
 class ValuesFileError(Exception):

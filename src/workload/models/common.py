@@ -93,6 +93,18 @@ LabelValue = Annotated[
         min_length=1,
     ),
 ]
+LabelValueOrEmpty = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$",
+            "empty, or a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a "
+            "letter or digit",
+        ),
+        max_length=63,
+        min_length=0,
+    ),
+]
 LabelKey = Annotated[
     str,
     StringConstraints(
@@ -210,6 +222,20 @@ SecretKey = Annotated[
 Environment = Literal["dev", "staging", "prod"]
 
 
+# Free text that still fits in a YAML manifest: YAML cannot carry C0/C1 control characters (other than
+# tab and line breaks) nor U+FFFE/U+FFFF, so helm would fail on the rendered file; refused up front.
+FreeText = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F\ufffe\uffff]*$",
+            "text without control characters (tab and line breaks are allowed)",
+        ),
+        max_length=32768,
+    ),
+]
+
+
 class ValuesModel(BaseModel):
     """Base for every values object: camelCase keys, unknown keys rejected, no silent type coercion."""
 
@@ -237,7 +263,7 @@ class EnvironmentVariableObj(ValuesModel):
     """One extra environment variable for the container: a literal value or a reference to a Secret key."""
 
     name: EnvVarName = Field(description="Variable name.")
-    value: str | None = Field(
+    value: FreeText | None = Field(
         default=None,
         description="Literal value (a string: quote numbers and booleans). Never put a secret here; use secretKeyRef.",
     )

@@ -10,6 +10,7 @@ from workload.models.common import (
     DnsLabelOrEmpty,
     DnsSubdomain,
     DnsSubdomainOrEmpty,
+    FreeText,
     GatewayDuration,
     HostnameOrEmpty,
     LabelKey,
@@ -83,9 +84,7 @@ class GrafanaDashboard(ValuesModel):
         default_factory=lambda: {"grafana_dashboard": "1"},
         description="Labels the Grafana sidecar watches for.",
     )
-    folder: str = Field(
-        default="", max_length=128, description="Grafana folder (grafana_folder annotation); empty: the default."
-    )
+    folder: FreeText = Field(default="", description="Grafana folder (grafana_folder annotation); empty: the default.")
 
 
 class Monitoring(ValuesModel):

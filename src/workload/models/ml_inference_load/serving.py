@@ -13,6 +13,7 @@ from workload.models.common import (
     DnsSubdomainOrEmpty,
     LabelKey,
     LabelValue,
+    LabelValueOrEmpty,
     MemoryQuantity,
     MemoryQuantityOrEmpty,
     ValuesModel,
@@ -140,7 +141,7 @@ class Toleration(ValuesModel):
 
     key: LabelKey = Field(description="Taint key.")
     operator: TolerationOperator = Field(default="Exists", description="Exists or Equal.")
-    value: str = Field(default="", max_length=63, description="Taint value (with operator Equal).")
+    value: LabelValueOrEmpty = Field(default="", description="Taint value (with operator Equal).")
     effect: TolerationEffect = Field(default="", description="Taint effect; empty matches all effects.")
 
 

@@ -120,8 +120,10 @@ def _umbrella(chart: Path, batch: list[tuple[str, Path]], folder: Path) -> Path:
     with (root / "values.yaml").open("w", encoding="utf-8") as values:
         for alias, path in batch:
             values.write(f"{alias}:\n")
-            for line in path.read_text(encoding="utf-8").splitlines():
-                values.write(f"  {line}\n" if line.strip() else "\n")
+            # Split on "\n" only: str.splitlines() also splits on U+2028 and other characters that YAML
+            # keeps inside a scalar, and would break such a value apart.
+            for line in path.read_text(encoding="utf-8").split("\n"):
+                values.write(f"  {line}\n" if line.strip(" \r") else "\n")
     return root
 
 

@@ -12,6 +12,7 @@ The loader below resolves scalars like go-yaml does, so both tools see the same 
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 from decimal import Decimal
@@ -118,14 +119,47 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
 HelmLikeLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
+def _construct_binary(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    # go-yaml decodes !!binary to a string of its bytes, and the JSON step replaces invalid UTF-8.
+    data = base64.b64decode(str(loader.construct_scalar(node)))
+    return data.decode("utf-8", errors="replace")
+
+
+def _construct_untyped(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
+    # go-yaml ignores a tag it does not know (`!foo 123` is the string "123"); so does Helm.
+    if isinstance(node, yaml.ScalarNode):
+        return str(loader.construct_scalar(node))
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    assert isinstance(node, yaml.MappingNode)
+    return _construct_mapping(loader, node)
+
+
+HelmLikeLoader.add_constructor("tag:yaml.org,2002:binary", _construct_binary)
+HelmLikeLoader.add_multi_constructor("!", _construct_untyped)
+
+
+MAX_CHARACTERS = 1_048_576  # far above any real values file; bounds the work a hostile file can cause
+
+
 class ValuesFileError(Exception):
     """A values file that cannot be read as a YAML mapping; the message is one line."""
 
 
 def load_values_text(text: str) -> dict[str, Any]:
     """Parse YAML text into the mapping Helm would see, or raise ValuesFileError."""
+    if len(text) > MAX_CHARACTERS:
+        raise ValuesFileError(f"has {len(text)} characters; a values file may have at most {MAX_CHARACTERS}")
     try:
         data = yaml.load(text, Loader=HelmLikeLoader)
+    except yaml.composer.ComposerError as exc:
+        if "another document" not in str(exc):
+            raise ValuesFileError(f"not valid YAML: {exc.problem}") from None
+        raise ValuesFileError(
+            "holds more than one YAML document; Helm 3 reads only the first and Helm 4 merges them all, so keep one"
+        ) from None
+    except RecursionError:
+        raise ValuesFileError("is nested too deeply to be a values file") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

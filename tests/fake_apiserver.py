@@ -9,13 +9,14 @@ and may change between polls (the `state` attribute). Writes and port-forwarding
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from serving import serve
 
 # resource (plural) -> (group/version, kind)
 RESOURCES = {
@@ -129,10 +130,5 @@ def serving(state: ClusterState) -> Iterator[str]:
     """Serve `state` on a free loopback port; yields the server URL for a kubeconfig."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.state = state
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(server) as url:
+        yield url

@@ -252,6 +252,11 @@ def test_hostile_yaml(case_id: str, content: bytes, expected: str, tmp_path: Pat
     assert "\n" not in str(problems[0])
     # Refused by the model though helm renders them: a second document (Helm 3 reads only the first,
     # Helm 4 merges both, so no answer agrees with both), and bytes helm's parser is not asked about.
-    if case_id not in ("two-documents", "binary", "nul-byte", "deep-nesting"):  # helm's own parser on those is not the point
+    if case_id not in (
+        "two-documents",
+        "binary",
+        "nul-byte",
+        "deep-nesting",
+    ):  # helm's own parser on those is not the point
         with pytest.raises(HelmFailed):
             helm_template(helm_path("helm4"), content.decode("utf-8", errors="replace"))

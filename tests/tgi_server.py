@@ -15,12 +15,13 @@ client treats a missing and a null `details` alike (tested).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from serving import serve
 
 PROTECTED = {"/", "/generate", "/generate_stream", "/v1/chat/completions", "/v1/completions", "/tokenize"}
 WORDS = [" a", " container", " orchestration", " system", " for", " automating", " deployment", "."]
@@ -157,10 +158,5 @@ def running(tgi: FakeTgi) -> Iterator[str]:
     """Serve `tgi` on a free loopback port for the duration of the block; yields its base URL."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.tgi = tgi
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(server) as url:
+        yield url

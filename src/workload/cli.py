@@ -16,7 +16,7 @@ from rich.table import Table
 
 from workload.helm import HelmError, RenderOptions, find_helm, template
 from workload.manifests import split_manifests
-from workload.models import WORKLOAD_TYPES
+from workload.models import WORKLOAD_TYPES, WorkloadType
 from workload.ops.deploy import Progress, helm_upgrade_command, run_helm, watch
 from workload.ops.kube import Kubectl, KubeError
 from workload.ops.verify import verify as run_checks
@@ -42,6 +42,17 @@ def check_file(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
         return None, [Problem("", str(exc))]
     values, problems = validate_document(document)
     return (document if values is not None else None), problems
+
+
+def valid_or_exit(file: Path) -> tuple[dict[str, Any], WorkloadType]:
+    """The validated document and its workload type; otherwise its problems on stderr and exit 1."""
+    document, problems = check_file(file)
+    member = workload_type_of(document) if document is not None else None
+    if document is None or not isinstance(member, WorkloadType):
+        for problem in problems:
+            err.print(f"{file}: {problem}", markup=False)
+        raise typer.Exit(1)
+    return document, member
 
 
 @app.command()
@@ -114,13 +125,7 @@ def render(
     namespace: Annotated[str | None, typer.Option(help="Release namespace (default: values' namespace).")] = None,
 ) -> None:
     """Validate, then render the manifests with helm. Nothing is written unless everything succeeds."""
-    document, problems = check_file(file)
-    if document is None:
-        for problem in problems:
-            err.print(f"{file}: {problem}", markup=False)
-        raise typer.Exit(1)
-    member = workload_type_of(document)
-    assert not isinstance(member, Problem)  # validated above
+    document, member = valid_or_exit(file)
     options = RenderOptions(
         release=release or str(document["serviceName"]),
         namespace=namespace or str(document.get("namespace") or "default"),
@@ -208,13 +213,7 @@ def deploy(
     context: Annotated[str | None, typer.Option(help="kubectl context (default: current).")] = None,
 ) -> None:
     """Validate, helm upgrade --install, and follow the model load to Ready (or to a diagnosis with a fix)."""
-    document, problems = check_file(file)
-    if document is None:
-        for problem in problems:
-            err.print(f"{file}: {problem}", markup=False)
-        raise typer.Exit(1)
-    member = workload_type_of(document)
-    assert not isinstance(member, Problem)
+    document, member = valid_or_exit(file)
     name = str(document["serviceName"])
     release = release or name
     namespace = namespace or str(document.get("namespace") or "default")

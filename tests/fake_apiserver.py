@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -132,3 +133,15 @@ def serving(state: ClusterState) -> Iterator[str]:
     server.state = state
     with serve(server) as url:
         yield url
+
+
+def write_kubeconfig(path: Path, server: str, namespace: str) -> Path:
+    """A kubeconfig for one plain-HTTP API server (the recorded cluster)."""
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: recorded\n"
+        f"clusters: [{{name: recorded, cluster: {{server: '{server}'}}}}]\n"
+        f"contexts: [{{name: recorded, context: {{cluster: recorded, namespace: {namespace}, user: none}}}}]\n"
+        "users: [{name: none, user: {}}]\n",
+        encoding="utf-8",
+    )
+    return path

@@ -15,12 +15,12 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import FIXTURES, missing
-from fake_apiserver import ClusterState, serving
+from fake_apiserver import ClusterState, serving, write_kubeconfig
 from tgi_server import FakeTgi, running
 from workload.cli import app
 from workload.kubeschema import CrdSchemas, builtin_errors
 from workload.ops.deploy import Outcome, Progress, helm_upgrade_command, run_helm, watch
-from workload.ops.kube import Kubectl, write_kubeconfig
+from workload.ops.kube import Kubectl
 from workload.ops.progress import Phase, pod_diagnosis, read_log
 from workload.ops.verify import verify
 from workload.paths import tools_bin

@@ -16,7 +16,6 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from workload.paths import tools_bin
@@ -155,15 +154,3 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def strip_ansi(text: str) -> str:
     return ANSI.sub("", text)
-
-
-def write_kubeconfig(path: Path, server: str, namespace: str) -> Path:
-    """A kubeconfig for one plain-HTTP API server (used by the tests' recorded cluster)."""
-    path.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: recorded\n"
-        f"clusters: [{{name: recorded, cluster: {{server: '{server}'}}}}]\n"
-        f"contexts: [{{name: recorded, context: {{cluster: recorded, namespace: {namespace}, user: none}}}}]\n"
-        "users: [{name: none, user: {}}]\n",
-        encoding="utf-8",
-    )
-    return path

@@ -186,6 +186,12 @@ ROWS += [
      "podSecurityContext.runAsNonRoot", False),
     ("drop-capabilities-list", changed({"containerSecurityContext": {"dropAllCapabilities": ["ALL"]}}),
      "containerSecurityContext.dropAllCapabilities", False),
+    ("helm-test-enabled-string", changed({"helmTest": {"enabled": "false"}}), "helmTest.enabled", False),
+    ("helm-test-image-tag", changed({"helmTest": {"image": {"tag": "3.13 alpine"}}}), "helmTest.image.tag", False),
+    ("helm-test-image-repository", changed({"helmTest": {"image": {"repository": "Python"}}}),
+     "helmTest.image.repository", False),
+    ("helm-test-cpu", changed({"helmTest": {"cpu": "lots"}}), "helmTest.cpu", False),
+    ("helm-test-unknown-key", changed({"helmTest": {"timeout": 60}}), "helmTest.timeout", False),
     # Cross-field rules of the production options.
     ("prefill-below-input", changed({"inference": {"maxBatchPrefillTokens": 1000}}),
      "inference.maxBatchPrefillTokens", True),

@@ -307,3 +307,44 @@ def test_verify_command_output(
     table = CliRunner().invoke(app, args)
     assert table.exit_code == 0
     assert "generate_stream" in table.output
+
+
+def test_verify_command_exits_1_and_names_what_to_look_at(
+    released: tuple[ClusterState, Kubectl, FakeTgi, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, kube, tgi, url = released
+    tgi.healthy = False
+    monkeypatch.setenv("WORKLOAD_KUBECTL", kube.binary)
+    args = ["verify", "--release", "qwen-small", "--namespace", NAMESPACE, "--url", url, "--output", "json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    health = next(c for c in json.loads(result.output) if c["name"] == "health")
+    assert health["ok"] is False
+    assert health["hint"]
+
+
+def test_deploy_command_prints_phases_and_a_diagnosis(
+    cluster: tuple[ClusterState, Kubectl], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command end to end with the real kubectl; only the install itself, which needs a cluster, is
+    replaced (helm upgrade --install cannot run against recorded objects)."""
+    state, kube = cluster
+    timeline = Timeline(state, [
+        {"status": "pulling", "events": "pulling"},
+        {"status": "running", "text": log("download-in-progress.log")},
+        {"status": "crash-loop", "previous": log("gated-model.log")},
+    ])  # fmt: skip
+    installs: list[list[str]] = []
+    monkeypatch.setattr("workload.cli.run_helm", installs.append)
+    monkeypatch.setattr("workload.ops.deploy._pause", timeline.sleep)
+    monkeypatch.setattr("workload.ops.deploy._clock", timeline.clock)
+    monkeypatch.setenv("WORKLOAD_KUBECTL", kube.binary)
+    values = FIXTURES.parent.parent / "examples" / "minimal.yaml"
+    result = CliRunner().invoke(app, ["deploy", str(values), "--namespace", NAMESPACE, "--release", "qwen-small"])
+    assert result.exit_code == 1
+    assert installs[0][:4][1:] == ["upgrade", "--install", "qwen-small"]
+    lines = result.output.splitlines()
+    assert any(line.endswith("pulling the image") for line in lines)
+    assert any("downloading weights: meta-llama/Llama-3.1-8B-Instruct 1/4 files" in line for line in lines)
+    assert "failed while downloading weights: the model is gated and the server has no token that may read it" in lines
+    assert any(line.strip().startswith("fix:") and "vault.hfTokenPath" in line for line in lines)

@@ -14,6 +14,8 @@ from workload.ops.kube import Kubectl
 from workload.ops.progress import Diagnosis, LogState, Phase, crash_looping, pod_diagnosis, pod_phase, read_log
 
 UNSCHEDULABLE_GRACE_SECONDS = 120  # a cluster autoscaler may still be adding a GPU node
+_pause = time.sleep
+_clock = time.monotonic
 
 
 def helm_upgrade_command(helm: str, release: str, chart: Path, values: Path, namespace: str) -> list[str]:
@@ -69,10 +71,12 @@ def watch(
     budget_seconds: float,
     on_progress: Callable[[Progress], None],
     *,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
     interval: float = 2.0,
 ) -> Outcome:
+    sleep = sleep or _pause  # module attributes, looked up per call, so a test can replace them
+    clock = clock or _clock
     start = clock()
     last = Phase.SCHEDULING
     while True:

@@ -194,8 +194,10 @@ def pod_phase(pod: dict[str, Any] | None, events: list[dict[str, Any]], log: Log
     status = _container_status(pod)
     if status.get("ready"):
         return Phase.READY
-    if not (status.get("state") or {}).get("running"):
+    if not (status.get("state") or {}).get("running") and not crash_looping(pod):
         return Phase.PULLING_IMAGE
+    # Running, or restarting after a crash (then the phase is where the last run's log stopped). Only
+    # the kubelet's Ready makes it ready: a log that says "Connected" is at most warming up.
     return log.phase if log.phase is not Phase.READY else Phase.WARMING_UP
 
 

@@ -14,11 +14,11 @@ import yaml
 
 from conftest import EXAMPLES, HelmFailed, helm_path, helm_template
 from parity import python_verdict
-from workload.cli import check_file
 from workload.fleet import ObjectChecker, _render_batch
 from workload.helm import problems_from_helm_error
 from workload.models import WORKLOAD_TYPES
 from workload.problems import Problem
+from workload.validation import check_values_file
 
 BASE: dict[str, Any] = yaml.safe_load((EXAMPLES / "minimal.yaml").read_text(encoding="utf-8"))
 HOSTILE = [
@@ -240,7 +240,7 @@ YAML_CASES: list[tuple[str, bytes, str]] = [
 def test_hostile_yaml(case_id: str, content: bytes, expected: str, tmp_path: Path) -> None:
     path = tmp_path / "values.yaml"
     path.write_bytes(content)
-    _, problems = check_file(path)
+    problems = check_values_file(path).problems
     if expected == "accept":
         assert problems == [], problems
         text = content.decode("utf-8-sig")

@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import yaml
@@ -16,13 +16,13 @@ from rich.table import Table
 
 from workload.helm import HelmError, RenderOptions, find_helm, template
 from workload.manifests import split_manifests
-from workload.models import WORKLOAD_TYPES, WorkloadType
+from workload.models import WORKLOAD_TYPES
+from workload.models.ml_inference_load import MlInferenceLoad
 from workload.ops.deploy import Progress, helm_upgrade_command, run_helm, watch
 from workload.ops.kube import Kubectl, KubeError
 from workload.ops.verify import verify as run_checks
 from workload.problems import Problem
-from workload.validation import validate_document, workload_type_of
-from workload.yamlio import ValuesFileError, load_values_file
+from workload.validation import CheckedFile, check_values_file
 
 app = typer.Typer(
     help="Validate, render and generate ML inference workloads (ML_INFERENCE_LOAD on Hugging Face TGI).",
@@ -34,25 +34,14 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def check_file(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Load and validate one values file; (document, []) when it is valid."""
-    try:
-        document = load_values_file(path)
-    except ValuesFileError as exc:
-        return None, [Problem("", str(exc))]
-    values, problems = validate_document(document)
-    return (document if values is not None else None), problems
-
-
-def valid_or_exit(file: Path) -> tuple[dict[str, Any], WorkloadType]:
-    """The validated document and its workload type; otherwise its problems on stderr and exit 1."""
-    document, problems = check_file(file)
-    member = workload_type_of(document) if document is not None else None
-    if document is None or not isinstance(member, WorkloadType):
-        for problem in problems:
+def valid_or_exit(file: Path) -> CheckedFile:
+    """The file's checks when it is valid; otherwise its problems on stderr and exit 1."""
+    checked = check_values_file(file)
+    if checked.values is None:
+        for problem in checked.problems:
             err.print(f"{file}: {problem}", markup=False)
         raise typer.Exit(1)
-    return document, member
+    return checked
 
 
 @app.command()
@@ -90,7 +79,7 @@ def validate(
         for folder in (path for path in files if path.is_dir() and not expand([path])):
             report[str(folder)] = [Problem("", "no values files (*.yaml, *.yml) in this folder")]
     else:
-        report = {str(path): check_file(path)[1] for path in files}
+        report = {str(path): check_values_file(path).problems for path in files}
     if output == "json":
         data = [
             {"file": name, "valid": not problems, "problems": [asdict(p) for p in problems]}
@@ -125,7 +114,9 @@ def render(
     namespace: Annotated[str | None, typer.Option(help="Release namespace (default: values' namespace).")] = None,
 ) -> None:
     """Validate, then render the manifests with helm. Nothing is written unless everything succeeds."""
-    document, member = valid_or_exit(file)
+    checked = valid_or_exit(file)
+    document, member = checked.document or {}, checked.member
+    assert member is not None  # valid implies a known workload type
     options = RenderOptions(
         release=release or str(document["serviceName"]),
         namespace=namespace or str(document.get("namespace") or "default"),
@@ -213,11 +204,14 @@ def deploy(
     context: Annotated[str | None, typer.Option(help="kubectl context (default: current).")] = None,
 ) -> None:
     """Validate, helm upgrade --install, and follow the model load to Ready (or to a diagnosis with a fix)."""
-    document, member = valid_or_exit(file)
-    name = str(document["serviceName"])
+    checked = valid_or_exit(file)
+    values, member = checked.values, checked.member
+    assert isinstance(values, MlInferenceLoad)  # the watch knows TGI's phases only
+    assert member is not None
+    name = values.service_name
     release = release or name
-    namespace = namespace or str(document.get("namespace") or "default")
-    budget = float((document.get("healthCheck") or {}).get("startupTimeoutSeconds", 1800))
+    namespace = namespace or values.namespace or "default"
+    budget = float(values.health_check.startup_timeout_seconds)
     command = helm_upgrade_command(str(find_helm()), release, member.chart_dir, file, namespace)
     out.print(f"installing release {release} in {namespace} (startup budget {budget:.0f} s)", markup=False)
     if failure := run_helm(command):

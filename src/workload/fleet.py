@@ -30,8 +30,7 @@ from workload.helm import HelmError, RenderOptions, find_helm, template
 from workload.kubeschema import CrdSchemas, SchemaMissing, builtin_errors
 from workload.models import WORKLOAD_TYPES, WorkloadType
 from workload.problems import Problem
-from workload.validation import validate_document, workload_type_of
-from workload.yamlio import ValuesFileError, load_values_file
+from workload.validation import check_values_file
 
 DEFAULT_KUBE_VERSIONS = ("1.29", "1.37")
 # Parsing helm's output is most of the Python time of a fleet check: use libyaml's loader when present.
@@ -60,16 +59,6 @@ def expand(paths: Iterable[Path]) -> list[Path]:
         else:
             found.append(path)
     return found
-
-
-def check_values(path: Path) -> tuple[WorkloadType | None, list[Problem]]:
-    try:
-        document = load_values_file(path)
-    except ValuesFileError as exc:
-        return None, [Problem("", str(exc))]
-    _, problems = validate_document(document)
-    member = workload_type_of(document)
-    return (member if isinstance(member, WorkloadType) else None), problems
 
 
 class ObjectChecker:
@@ -190,10 +179,10 @@ def validate_fleet(
     verdicts = {path: Verdict(path, []) for path in paths}
     to_render: dict[str, list[Path]] = {}
     for path in paths:
-        member, problems = check_values(path)
-        verdicts[path].problems = problems
-        if render and member is not None and not problems:
-            to_render.setdefault(member.name, []).append(path)
+        checked = check_values_file(path)
+        verdicts[path].problems = checked.problems
+        if render and checked.member is not None and checked.values is not None:
+            to_render.setdefault(checked.member.name, []).append(path)
     if not to_render:
         return list(verdicts.values())
     helm = find_helm()

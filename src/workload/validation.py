@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -10,6 +12,7 @@ from workload.models import WORKLOAD_TYPES, WorkloadType
 from workload.models.common import ValuesModel
 from workload.problems import Problem
 from workload.pydantic_errors import problems_from_validation_error
+from workload.yamlio import ValuesFileError, load_values_file
 
 
 def workload_type_of(document: dict[str, Any]) -> WorkloadType | Problem:
@@ -34,3 +37,24 @@ def validate_document(document: dict[str, Any]) -> tuple[ValuesModel | None, lis
         return None, problems_from_validation_error(exc, member.model)
     problems = list(values.problems())
     return (values if not problems else None), problems
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A values file after the contract's checks: its document, workload type and model when valid."""
+
+    document: dict[str, Any] | None
+    member: WorkloadType | None
+    values: ValuesModel | None
+    problems: list[Problem]
+
+
+def check_values_file(path: Path) -> CheckedFile:
+    """Load and validate one values file; every way it can fail is a Problem."""
+    try:
+        document = load_values_file(path)
+    except ValuesFileError as exc:
+        return CheckedFile(None, None, None, [Problem("", str(exc))])
+    values, problems = validate_document(document)
+    member = workload_type_of(document)
+    return CheckedFile(document, member if isinstance(member, WorkloadType) else None, values, problems)

@@ -59,14 +59,30 @@ helm.sh/chart: {{ include "ml-inference-load.chart" . | quote }}
 {{- include "ml-inference-load.tgiVersion" . | default .Values.inference.image.tag -}}
 {{- end -}}
 
-{{/* repository:tag, or repository@digest when a digest pins the image. */}}
+{{/* repository:tag, or repository@digest when a digest pins it; called with an image's values. */}}
 {{- define "ml-inference-load.image" -}}
-{{- $image := .Values.inference.image -}}
-{{- if $image.digest -}}
-{{- printf "%s@%s" $image.repository $image.digest -}}
+{{- if .digest -}}
+{{- printf "%s@%s" .repository .digest -}}
 {{- else -}}
-{{- printf "%s:%s" $image.repository $image.tag -}}
+{{- printf "%s:%s" .repository .tag -}}
 {{- end -}}
+{{- end -}}
+
+{{/* API_KEY from the Secret the ExternalSecret writes, or from an existing Secret; nothing without a key. */}}
+{{- define "ml-inference-load.apiKeyEnv" -}}
+{{- if .Values.apiKey.vaultPath }}
+- name: API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "ml-inference-load.apiKeySecretName" . | quote }}
+      key: "api-key"
+{{- else if .Values.apiKey.existingSecret }}
+- name: API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.apiKey.existingSecret | quote }}
+      key: {{ .Values.apiKey.existingSecretKey | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "ml-inference-load.hfTokenSecretName" -}}

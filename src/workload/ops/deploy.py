@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from workload.ops.kube import Kubectl
-from workload.ops.progress import Diagnosis, LogState, Phase, crash_looping, pod_diagnosis, pod_phase, read_log
+from workload.ops.progress import (
+    Diagnosis,
+    LogState,
+    Phase,
+    container_state,
+    crash_looping,
+    pod_diagnosis,
+    pod_phase,
+    read_log,
+)
 
 UNSCHEDULABLE_GRACE_SECONDS = 120  # a cluster autoscaler may still be adding a GPU node
 _pause = time.sleep
@@ -58,7 +67,7 @@ def snapshot(kube: Kubectl, labels: dict[str, str]) -> tuple[dict[str, Any] | No
         return None, [], LogState()
     name = pod["metadata"]["name"]
     events = kube.events_for("Pod", name)
-    running = bool((pod.get("status", {}).get("containerStatuses") or [{}])[0].get("state", {}).get("running"))
+    running = bool(container_state(pod).get("running"))
     text = kube.logs(name, tail=2000) if running else ""
     if crash_looping(pod) and not running:
         text = kube.logs(name, tail=2000, previous=True)
@@ -102,6 +111,6 @@ def _fatal(diagnosis: Diagnosis, pod: dict[str, Any] | None, elapsed: float) -> 
     if diagnosis.problem.startswith(("no node", "the GPU nodes", "the pod cannot be scheduled")):
         return elapsed >= UNSCHEDULABLE_GRACE_SECONDS
     if diagnosis.problem == "the TGI image cannot be pulled" and pod is not None:
-        waiting = ((pod.get("status", {}).get("containerStatuses") or [{}])[0].get("state") or {}).get("waiting") or {}
+        waiting = container_state(pod).get("waiting") or {}
         return waiting.get("reason") != "ErrImagePull"  # a first pull error may be transient; BackOff is not
     return True

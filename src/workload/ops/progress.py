@@ -134,6 +134,11 @@ def read_log(lines: Iterable[str]) -> LogState:
     return state
 
 
+def container_state(pod: dict[str, Any], name: str = "inference") -> dict[str, Any]:
+    """The container's current state: {"running": ...}, {"waiting": ...} or {"terminated": ...}."""
+    return dict(_container_status(pod, name).get("state") or {})
+
+
 def _container_status(pod: dict[str, Any], name: str = "inference") -> dict[str, Any]:
     for status in pod.get("status", {}).get("containerStatuses", []) or []:
         if status.get("name") == name:
@@ -162,7 +167,7 @@ def pod_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]]) -> Diagnosi
             return Diagnosis("no node matches gpu.nodeSelector", "check the GPU nodes' labels", message)
         return Diagnosis("the pod cannot be scheduled", "read the message", message)
     status = _container_status(pod)
-    waiting = (status.get("state") or {}).get("waiting") or {}
+    waiting = container_state(pod).get("waiting") or {}
     reason, message = waiting.get("reason", ""), waiting.get("message", "")
     if reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName"):
         return Diagnosis("the TGI image cannot be pulled",
@@ -194,7 +199,7 @@ def pod_phase(pod: dict[str, Any] | None, events: list[dict[str, Any]], log: Log
     status = _container_status(pod)
     if status.get("ready"):
         return Phase.READY
-    if not (status.get("state") or {}).get("running") and not crash_looping(pod):
+    if not container_state(pod).get("running") and not crash_looping(pod):
         return Phase.PULLING_IMAGE
     # Running, or restarting after a crash (then the phase is where the last run's log stopped). Only
     # the kubelet's Ready makes it ready: a log that says "Connected" is at most warming up.
@@ -202,6 +207,5 @@ def pod_phase(pod: dict[str, Any] | None, events: list[dict[str, Any]], log: Log
 
 
 def crash_looping(pod: dict[str, Any]) -> bool:
-    status = _container_status(pod)
-    waiting = (status.get("state") or {}).get("waiting") or {}
-    return waiting.get("reason") == "CrashLoopBackOff" or int(status.get("restartCount", 0)) > 0
+    waiting = container_state(pod).get("waiting") or {}
+    return waiting.get("reason") == "CrashLoopBackOff" or int(_container_status(pod).get("restartCount", 0)) > 0

@@ -52,7 +52,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--helm", type=Path, default=ROOT / ".tools" / "bin" / "helm4")
-    parser.add_argument("--crds", type=Path, default=ROOT.parent / "shared" / "reference" / "crds")
+    parser.add_argument("--crds", type=Path, default=ROOT / ".tools" / "crds")
     args = parser.parse_args()
 
     start = time.perf_counter()

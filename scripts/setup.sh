@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh clone: Python environment (.venv), helm 3 + helm 4 + kubectl + checkov (.tools), the npm
-# toolchain (node_modules), then renders the bundled example workload to build/example/ so you can see
-# what the chart produces.
+# toolchain and TGI's schemas (node_modules), the CRDs the tests need (.tools/crds), then renders the
+# bundled example workload to build/example/ so you can see what the chart produces.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,9 +15,12 @@ python="${PYTHON:-python3}"
 
 scripts/install-tools.sh
 
-# The TypeScript and Backstage toolchain that checks the generated interfaces and catalog entities,
-# exactly as package-lock.json pins it.
+# The TypeScript and Backstage toolchain that checks the generated interfaces and catalog entities, and
+# TGI's published request/response schemas (@huggingface/tasks), exactly as package-lock.json pins them.
 npm ci --no-audit --no-fund --loglevel=error
+
+# The real CRDs that rendered custom resources are checked against, from the Go modules that publish them.
+scripts/fetch-crds.sh
 
 rm -rf build/example
 .venv/bin/workload validate examples/llama-3.2-1b.yaml

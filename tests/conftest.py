@@ -77,7 +77,8 @@ def render(helm: Path) -> Render:
 
 
 def crds_dir() -> Path:
-    return Path(os.environ.get("WORKLOAD_CRDS_DIR", REPO_ROOT.parent / "shared" / "reference" / "crds"))
+    """The real CRDs, fetched by scripts/fetch-crds.sh (part of set-up); WORKLOAD_CRDS_DIR overrides."""
+    return Path(os.environ.get("WORKLOAD_CRDS_DIR", REPO_ROOT / ".tools" / "crds"))
 
 
 @pytest.fixture(scope="session")

@@ -40,8 +40,8 @@ CRD_FILES = {
         "gateway-api-v1.2.1-httproutes.yaml",
         "gateway-api-v1.6.1-httproutes.yaml",
     ],
-    ("external-secrets.io/v1", "ExternalSecret"): ["eso-v2.9.0-externalsecrets.yaml"],
-    ("external-secrets.io/v1beta1", "ExternalSecret"): ["eso-v0.15.0-externalsecrets.yaml"],
+    ("external-secrets.io/v1", "ExternalSecret"): ["eso-v0.16.2-externalsecrets.yaml"],
+    ("external-secrets.io/v1beta1", "ExternalSecret"): ["eso-v0.16.2-externalsecrets.yaml"],
     ("monitoring.coreos.com/v1", "ServiceMonitor"): ["prometheus-operator-v0.93.0-servicemonitors.yaml"],
 }
 CORE_KINDS = {"Deployment", "Service", "PersistentVolumeClaim", "NetworkPolicy", "ConfigMap", "Pod"}

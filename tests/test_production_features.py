@@ -262,11 +262,12 @@ class TestAccessControl:
 
 class TestHardening:
     def test_hardened_by_default(self, render: Render) -> None:
+        """Stock TGI 3.3.7 starts only as uid 0 (TGI issue 3082); everything else stays hardened."""
         docs = render(MINIMAL)
         pod = pod_spec(docs)
         assert pod["automountServiceAccountToken"] is False
         assert pod["securityContext"] == {
-            "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
+            "runAsNonRoot": False, "runAsUser": 0, "runAsGroup": 0, "fsGroup": 10001,
             "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": {"type": "RuntimeDefault"},
         }  # fmt: skip
         assert container(docs)["securityContext"] == {
@@ -276,6 +277,45 @@ class TestHardening:
         assert env["HOME"] == "/tmp", "caches that follow HOME need a writable place"
         writable = {m["mountPath"] for m in container(docs)["volumeMounts"]}
         assert {"/tmp", "/dev/shm", env["HF_HOME"]} <= writable
+
+    @pytest.mark.parametrize(
+        ("image", "user"),
+        [
+            ("image:\n    tag: 2.4.0\n", (True, 10001, 10001)),
+            ("image:\n    tag: 3.1.0\n", (True, 10001, 10001)),
+            ("image:\n    tag: 3.1.1\n", (False, 0, 0)),
+            ("image:\n    tag: latest\n", (False, 0, 0)),
+            ("image:\n    tag: latest\n    version: 3.0.2\n", (True, 10001, 10001)),
+            ("image:\n    tag: 3.3.7-nonroot\n    runsAsNonRoot: true\n", (True, 10001, 10001)),
+        ],
+        ids=["2.4.0", "3.1.0", "3.1.1", "latest", "latest-declared-3.0.2", "derived-image"],
+    )
+    def test_user_follows_the_image(self, render: Render, image: str, user: tuple[bool, int, int]) -> None:
+        context = pod_spec(render(values(f"inference:\n  {image}")))["securityContext"]
+        assert (context["runAsNonRoot"], context["runAsUser"], context["runAsGroup"]) == user
+
+    def test_explicit_user_is_kept(self, render: Render) -> None:
+        docs = render(values(
+            "inference:\n  image:\n    tag: 3.3.7-nonroot\n    runsAsNonRoot: true\n"
+            "podSecurityContext:\n  runAsUser: 1000700000\n  fsGroup: 1000700000\n"
+        ))  # fmt: skip
+        context = pod_spec(docs)["securityContext"]
+        assert (context["runAsNonRoot"], context["runAsUser"], context["runAsGroup"]) == (True, 1000700000, 10001)
+        test_pod = by_kind(docs, "Pod", test_hook=True)["spec"]["securityContext"]
+        assert test_pod["runAsUser"] == 1000700000
+
+    def test_refusal_names_the_issue_and_both_ways_out(self, render: Render) -> None:
+        with pytest.raises(HelmFailed) as failed:
+            render(values("podSecurityContext:\n  runAsNonRoot: true\n"))
+        assert (
+            "podSecurityContext.runAsNonRoot: must not be true: TGI 3.3.7 runs only as uid 0 (TGI >= 3.1.1 keeps "
+            "its Python under /root: TGI issue 3082); leave runAsNonRoot and runAsUser unset, or build "
+            "images/tgi-nonroot/Dockerfile and set inference.image.runsAsNonRoot: true"
+        ) in failed.value.stderr
+
+    def test_test_pod_never_runs_as_root(self, render: Render) -> None:
+        test_pod = by_kind(render(MINIMAL), "Pod", test_hook=True)["spec"]["securityContext"]
+        assert (test_pod["runAsNonRoot"], test_pod["runAsUser"], test_pod["runAsGroup"]) == (True, 10001, 10001)
 
     def test_each_part_can_be_turned_off(self, render: Render) -> None:
         docs = render(values(

@@ -100,6 +100,13 @@ export interface MlInferenceLoadSchema {
             pullPolicy?: "IfNotPresent" | "Always" | "Never";
             /** Names of existing image pull Secrets (for a private mirror). @default [] */
             pullSecrets?: string[];
+            /**
+             * The image is built to run as any non-root uid, like images/tgi-nonroot/Dockerfile:
+             * the pod then runs as uid 10001 and passes Pod Security 'restricted'. Stock TGI images
+             * from 3.1.1 on cannot (their Python is under /root, mode 0700: TGI issue 3082), so
+             * they run as uid 0. @default false
+             */
+            runsAsNonRoot?: boolean;
         };
         /**
          * Maximum input tokens per request (env MAX_INPUT_TOKENS). Must be less than
@@ -343,12 +350,18 @@ export interface MlInferenceLoadSchema {
     };
     /** Pod security context (hardened by default). */
     podSecurityContext?: {
-        /** Refuse to start the container as root. @default true */
-        runAsNonRoot?: boolean;
-        /** User id (the TGI image defines no user; above 10000 to avoid host ids). @default 10001 */
-        runAsUser?: number;
-        /** Group id. @default 10001 */
-        runAsGroup?: number;
+        /**
+         * Refuse to start the container as root. Unset: true exactly when the pod runs as a non-
+         * zero uid. Stock TGI images from 3.1.1 on refuse true (TGI issue 3082).
+         */
+        runAsNonRoot?: boolean | null;
+        /**
+         * User id. Unset: 0 for stock TGI images from 3.1.1 on (and tags that are not a version),
+         * 10001 for TGI up to 3.1.0 or an image with inference.image.runsAsNonRoot.
+         */
+        runAsUser?: number | null;
+        /** Group id. Unset: 0 when the pod runs as uid 0, else 10001. */
+        runAsGroup?: number | null;
         /** Group that owns the mounted volumes (the model cache). @default 10001 */
         fsGroup?: number;
         /**

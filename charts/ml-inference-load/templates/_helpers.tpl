@@ -91,7 +91,7 @@ helm.sh/chart: {{ include "ml-inference-load.chart" . | quote }}
 
 {{/*
 A Vault path as External Secrets Operator needs it: a path inside the store's mount. A leading "/"
-would make ESO read secret/data//secret/..., so leading slashes are removed (decisions.md section 2).
+would make ESO read secret/data//secret/..., so leading slashes are removed (docs/decisions.md section 2).
 Called with the path string.
 */}}
 {{- define "ml-inference-load.vaultKey" -}}
@@ -118,6 +118,35 @@ TGI version of the image: inference.image.version, else the X.Y.Z the tag starts
 {{- define "ml-inference-load.tgiVersion" -}}
 {{- $image := .Values.inference.image -}}
 {{- regexFind "^v?[0-9]+\\.[0-9]+\\.[0-9]+" ($image.version | default $image.tag) | trimPrefix "v" -}}
+{{- end -}}
+
+{{/*
+"true" when the pod must run as uid 0: a stock TGI image from 3.1.1 on keeps its Python under /root (mode
+0700) and starts only as root (TGI issue 3082); an image whose version is unknown is taken as such,
+unless the values declare it built to run as non-root. Same rule as image_needs_root in rules.py.
+*/}}
+{{- define "ml-inference-load.imageNeedsRoot" -}}
+{{- if not .Values.inference.image.runsAsNonRoot -}}
+{{- $version := include "ml-inference-load.tgiVersion" . -}}
+{{- if or (not $version) (semverCompare ">=3.1.1" $version) -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The pod's user as a dict {nonRoot, uid, gid}: the values where set, else from the image (rules.py pod_user).
+Called with the root context; use with fromYaml.
+*/}}
+{{- define "ml-inference-load.podUser" -}}
+{{- $ctx := .Values.podSecurityContext -}}
+{{- $uid := ternary 0 10001 (eq (include "ml-inference-load.imageNeedsRoot" .) "true") -}}
+{{- if not (kindIs "invalid" $ctx.runAsUser) }}{{ $uid = int64 $ctx.runAsUser }}{{ end -}}
+{{- $nonRoot := ne (int64 $uid) 0 -}}
+{{- if not (kindIs "invalid" $ctx.runAsNonRoot) }}{{ $nonRoot = $ctx.runAsNonRoot }}{{ end -}}
+{{- $gid := ternary 0 10001 (eq (int64 $uid) 0) -}}
+{{- if not (kindIs "invalid" $ctx.runAsGroup) }}{{ $gid = int64 $ctx.runAsGroup }}{{ end -}}
+nonRoot: {{ $nonRoot }}
+uid: {{ int64 $uid }}
+gid: {{ int64 $gid }}
 {{- end -}}
 
 {{/* Fails unless the image's TGI is at least .need; called with (dict "root" $ "path" "..." "need" "x.y.z"). */}}

@@ -9,6 +9,7 @@ so plain `helm template` and `workload validate` give one answer. Helm stops at 
 {{- include "ml-inference-load.validateCredentials" . -}}
 {{- include "ml-inference-load.validateResources" . -}}
 {{- include "ml-inference-load.validateEnvironment" . -}}
+{{- include "ml-inference-load.validateSecurity" . -}}
 {{- end -}}
 
 {{- define "ml-inference-load.validateEngine" -}}
@@ -153,5 +154,22 @@ so plain `helm template` and `workload validate` give one answer. Helm stops at 
 {{- else if and $hasValue (regexMatch "(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?)$" $env.name) -}}
 {{- fail (printf "%s.value: %s looks like a credential; take it from a Secret with secretKeyRef, not a literal value" $where $env.name) -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ml-inference-load.validateSecurity" -}}
+{{- $ctx := .Values.podSecurityContext -}}
+{{- if eq (include "ml-inference-load.imageNeedsRoot" .) "true" -}}
+{{- $version := include "ml-inference-load.tgiVersion" . -}}
+{{- $image := printf "TGI %s" $version -}}
+{{- if not $version }}{{ $image = printf "an image tag that is not a version ('%s')" .Values.inference.image.tag }}{{ end -}}
+{{- $wayOut := printf "%s runs only as uid 0 (TGI >= 3.1.1 keeps its Python under /root: TGI issue 3082); leave runAsNonRoot and runAsUser unset, or build images/tgi-nonroot/Dockerfile and set inference.image.runsAsNonRoot: true" $image -}}
+{{- if $ctx.runAsNonRoot -}}
+{{- fail (printf "podSecurityContext.runAsNonRoot: must not be true: %s" $wayOut) -}}
+{{- else if and (not (kindIs "invalid" $ctx.runAsUser)) (ne (int64 $ctx.runAsUser) 0) -}}
+{{- fail (printf "podSecurityContext.runAsUser: must be 0: %s" $wayOut) -}}
+{{- end -}}
+{{- else if and $ctx.runAsNonRoot (not (kindIs "invalid" $ctx.runAsUser)) (eq (int64 $ctx.runAsUser) 0) -}}
+{{- fail "podSecurityContext.runAsNonRoot: cannot be true with podSecurityContext.runAsUser 0; the kubelet would refuse to start the container" -}}
 {{- end -}}
 {{- end -}}

@@ -2,7 +2,7 @@
 
 Field descriptions are the documentation: they are copied into values.schema.json, values.yaml and the
 chart README's values table by `workload generate`. Where this differs from the design document,
-decisions.md section 2 says why.
+docs/decisions.md section 2 says why.
 """
 
 from workload.models.ml_inference_load.rules import MANAGED_ENV, tgi_version

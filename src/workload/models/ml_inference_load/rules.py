@@ -74,6 +74,52 @@ def _needs(v: MlInferenceLoad, path: str, need: str) -> Problem | None:
     return None
 
 
+# From TGI 3.1.1 the image installs Python with uv under /root (mode 0700) and its launcher links
+# libpython from there, so it starts only as uid 0 (docs/reference/tgi-image.md; TGI issue 3082).
+ROOT_ONLY_SINCE = "3.1.1"
+NON_ROOT_UID = 10001
+
+
+def image_needs_root(v: MlInferenceLoad) -> bool:
+    """True for a stock TGI image from 3.1.1 on, or one whose version is unknown, unless declared non-root."""
+    if v.inference.image.runs_as_non_root:
+        return False
+    have = tgi_version(v)
+    return have is None or _as_tuple(have) >= _as_tuple(ROOT_ONLY_SINCE)
+
+
+def pod_user(v: MlInferenceLoad) -> tuple[bool, int, int]:
+    """(runAsNonRoot, runAsUser, runAsGroup) the pod runs with: the values where set, else from the image."""
+    ctx = v.pod_security_context
+    default_uid = 0 if image_needs_root(v) else NON_ROOT_UID
+    uid = default_uid if ctx.run_as_user is None else ctx.run_as_user
+    non_root = uid != 0 if ctx.run_as_non_root is None else ctx.run_as_non_root
+    gid = (0 if uid == 0 else NON_ROOT_UID) if ctx.run_as_group is None else ctx.run_as_group
+    return non_root, uid, gid
+
+
+def _security(v: MlInferenceLoad) -> Iterator[Problem]:
+    ctx = v.pod_security_context
+    if image_needs_root(v):
+        version = tgi_version(v)
+        image = f"TGI {version}" if version else f"an image tag that is not a version ('{v.inference.image.tag}')"
+        way_out = (
+            f"{image} runs only as uid 0 (TGI >= 3.1.1 keeps its Python under /root: TGI issue 3082); leave "
+            "runAsNonRoot and runAsUser unset, or build images/tgi-nonroot/Dockerfile and set "
+            "inference.image.runsAsNonRoot: true"
+        )
+        if ctx.run_as_non_root:
+            yield Problem("podSecurityContext.runAsNonRoot", f"must not be true: {way_out}")
+        elif ctx.run_as_user is not None and ctx.run_as_user != 0:
+            yield Problem("podSecurityContext.runAsUser", f"must be 0: {way_out}")
+        return
+    if ctx.run_as_non_root and ctx.run_as_user == 0:
+        yield Problem(
+            "podSecurityContext.runAsNonRoot",
+            "cannot be true with podSecurityContext.runAsUser 0; the kubelet would refuse to start the container",
+        )
+
+
 def _version_gates(v: MlInferenceLoad) -> Iterator[Problem]:
     gates: list[tuple[bool, str, str]] = [
         (v.model.quantization == "compressed-tensors", "model.quantization", "3.0.0"),
@@ -199,5 +245,5 @@ def _environment(v: MlInferenceLoad) -> Iterator[Problem]:
 
 def cross_field_problems(v: MlInferenceLoad) -> Iterator[Problem]:
     """Every rule, in the order the templates check them."""
-    for group in (_engine, _exposure, _credentials, _resources, _environment):
+    for group in (_engine, _exposure, _credentials, _resources, _environment, _security):
         yield from group(v)

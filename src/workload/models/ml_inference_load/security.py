@@ -1,4 +1,9 @@
-"""Pod hardening, on by default (non-root, read-only root filesystem, no capabilities), each part switchable."""
+"""Pod hardening, on by default (no capabilities, read-only root filesystem, seccomp), each part switchable.
+
+Which user the pod runs as follows the image: stock TGI images from 3.1.1 on keep their Python under
+/root (mode 0700) and start only as uid 0 (TGI issue 3082; docs/reference/tgi-image.md). Everything
+else about the hardening is the same for both.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,21 @@ Id = Annotated[int, Field(ge=0, le=2_147_483_647), WHOLE]
 
 
 class PodSecurityContext(ValuesModel):
-    """The pod's securityContext."""
+    """The pod's securityContext. runAsNonRoot, runAsUser and runAsGroup left unset follow the image."""
 
-    run_as_non_root: bool = Field(default=True, description="Refuse to start the container as root.")
-    run_as_user: Id = Field(
-        default=10001, description="User id (the TGI image defines no user; above 10000 to avoid host ids)."
+    run_as_non_root: bool | None = Field(
+        default=None,
+        description="Refuse to start the container as root. Unset: true exactly when the pod runs as a "
+        "non-zero uid. Stock TGI images from 3.1.1 on refuse true (TGI issue 3082).",
     )
-    run_as_group: Id = Field(default=10001, description="Group id.")
+    run_as_user: Id | None = Field(
+        default=None,
+        description="User id. Unset: 0 for stock TGI images from 3.1.1 on (and tags that are not a version), "
+        "10001 for TGI up to 3.1.0 or an image with inference.image.runsAsNonRoot.",
+    )
+    run_as_group: Id | None = Field(
+        default=None, description="Group id. Unset: 0 when the pod runs as uid 0, else 10001."
+    )
     fs_group: Id = Field(default=10001, description="Group that owns the mounted volumes (the model cache).")
     fs_group_change_policy: Literal["OnRootMismatch", "Always"] = Field(
         default="OnRootMismatch", description="Re-own a volume only when needed: a large cache takes long to chown."

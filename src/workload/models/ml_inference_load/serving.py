@@ -82,6 +82,12 @@ class Image(ValuesModel):
     pull_secrets: list[DnsSubdomain] = Field(
         default_factory=list, description="Names of existing image pull Secrets (for a private mirror)."
     )
+    runs_as_non_root: bool = Field(
+        default=False,
+        description="The image is built to run as any non-root uid, like images/tgi-nonroot/Dockerfile: the pod "
+        "then runs as uid 10001 and passes Pod Security 'restricted'. Stock TGI images from 3.1.1 on cannot "
+        "(their Python is under /root, mode 0700: TGI issue 3082), so they run as uid 0.",
+    )
 
 
 class Inference(ValuesModel):

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from conftest import FIXTURES, missing
 from fake_apiserver import ClusterState, serving, write_kubeconfig
-from tgi_server import FakeTgi, running
+from simulated import Running, simulated
 from workload.cli import app
 from workload.kubeschema import CrdSchemas, builtin_errors
 from workload.ops.deploy import Outcome, Progress, helm_upgrade_command, run_helm, watch
@@ -24,6 +24,7 @@ from workload.ops.kube import Kubectl
 from workload.ops.progress import Phase, pod_diagnosis, read_log
 from workload.ops.verify import verify
 from workload.paths import tools_bin
+from workload.simulate.tgi_simulator import Settings
 
 RECORDINGS = FIXTURES / "recordings"
 NAMESPACE = "ml-inference"
@@ -253,31 +254,32 @@ def test_deploy_reports_an_unreachable_cluster_in_one_line(tmp_path: Path, monke
 
 
 @pytest.fixture
-def released(cluster: tuple[ClusterState, Kubectl]) -> Iterator[tuple[ClusterState, Kubectl, FakeTgi, str]]:
-    """A rolled-out release with an API key and a route, and a TGI test server standing in for the pod."""
+def released(cluster: tuple[ClusterState, Kubectl]) -> Iterator[tuple[ClusterState, Kubectl, Running, str]]:
+    """A rolled-out release with an API key and a route, and `workload simulate` standing in for the pod.
+    Every answer it gave must match TGI's published schemas."""
     state, kube = cluster
     for name in ("deployment.yaml", "secret-api-key.yaml", "httproute.yaml"):
         state.put(recording(name))
     set_pod(state, "ready", log("download-ready.log"))
-    tgi = FakeTgi(model_id="Qwen/Qwen2.5-0.5B-Instruct", api_key="test-key")
-    with running(tgi) as url:
-        yield state, kube, tgi, url
+    with simulated(Settings(model_id="Qwen/Qwen2.5-0.5B-Instruct", api_key="test-key")) as tgi:
+        yield state, kube, tgi, tgi.url
+        assert tgi.schema_errors() == []
 
 
-def test_verify_passes_every_check_on_a_healthy_release(released: tuple[ClusterState, Kubectl, FakeTgi, str]) -> None:
+def test_verify_passes_every_check_on_a_healthy_release(released: tuple[ClusterState, Kubectl, Running, str]) -> None:
     _, kube, _, url = released
     checks = verify(kube, "qwen-small", url=url, gateway_url=url)
     assert [(c.name, c.ok) for c in checks] == [
         ("rollout", True), ("model loaded", True), ("health", True), ("info", True), ("generate", True),
-        ("generate_stream", True), ("metrics", True), ("gateway", True),
+        ("generate_stream", True), ("chat_completion", True), ("metrics", True), ("gateway", True),
     ], checks  # fmt: skip
-    assert checks[6].detail == "tgi_request_count 0 -> 2"
+    assert checks[7].detail == "tgi_request_count 0 -> 3"
 
 
-def test_verify_says_what_to_look_at(released: tuple[ClusterState, Kubectl, FakeTgi, str]) -> None:
+def test_verify_says_what_to_look_at(released: tuple[ClusterState, Kubectl, Running, str]) -> None:
     state, kube, tgi, url = released
     set_pod(state, "running", log("download-in-progress.log"))
-    tgi.model_id = "someone/else"
+    tgi.settings.model_id = "someone/else"
     checks = {c.name: c for c in verify(kube, "qwen-small", url=url, gateway_url=url)}
     assert not checks["model loaded"].ok
     assert "downloading weights" in checks["model loaded"].detail
@@ -296,7 +298,7 @@ def test_verify_without_the_release(cluster: tuple[ClusterState, Kubectl]) -> No
 
 
 def test_verify_command_output(
-    released: tuple[ClusterState, Kubectl, FakeTgi, str], monkeypatch: pytest.MonkeyPatch
+    released: tuple[ClusterState, Kubectl, Running, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, kube, _, url = released
     monkeypatch.setenv("WORKLOAD_KUBECTL", kube.binary)
@@ -310,10 +312,10 @@ def test_verify_command_output(
 
 
 def test_verify_command_exits_1_and_names_what_to_look_at(
-    released: tuple[ClusterState, Kubectl, FakeTgi, str], monkeypatch: pytest.MonkeyPatch
+    released: tuple[ClusterState, Kubectl, Running, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, kube, tgi, url = released
-    tgi.healthy = False
+    tgi.settings.healthy = False
     monkeypatch.setenv("WORKLOAD_KUBECTL", kube.binary)
     args = ["verify", "--release", "qwen-small", "--namespace", NAMESPACE, "--url", url, "--output", "json"]
     result = CliRunner().invoke(app, args)

@@ -176,7 +176,7 @@ def verify(
     ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
 ) -> None:
-    """Check a running release: rollout, model load, /health, /info, /generate, /generate_stream, /metrics, gateway."""
+    """Check a running release: rollout, model load, /health, /info, generate, stream, chat, /metrics, gateway."""
     try:
         checks = run_checks(Kubectl(namespace, context), release, url=url, gateway_url=gateway_url)
     except KubeError as error:
@@ -242,6 +242,34 @@ def deploy(
         err.print(f"  seen: {diagnosis.evidence}", markup=False)
     err.print(f"  fix:  {diagnosis.fix}", markup=False)
     raise typer.Exit(1)
+
+
+@app.command()
+def simulate(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    model_id: Annotated[str, typer.Option(help="Model id the server reports and answers as.")] = "simulated/model",
+    api_key: Annotated[
+        str | None, typer.Option(help="Require this Bearer key where TGI does (default: no key).")
+    ] = None,
+    token_delay_ms: Annotated[float, typer.Option(help="Time each generated token takes, in ms.")] = 0.0,
+    max_concurrent_requests: Annotated[
+        int, typer.Option(help="Requests served at once; more get TGI's 429 'Model is overloaded'.")
+    ] = 128,
+) -> None:
+    """Serve TGI's HTTP API with no GPU and no model: deterministic text, TGI's errors and streaming."""
+    # Imported here: only this command needs the simulator.
+    from workload.simulate.tgi_simulator import Settings, serve  # noqa: PLC0415
+
+    settings = Settings(
+        model_id=model_id, api_key=api_key or "", token_delay=token_delay_ms / 1000,
+        max_concurrent_requests=max_concurrent_requests,
+    )  # fmt: skip
+    try:
+        serve(settings, host, port)
+    except OSError as error:
+        err.print(f"simulate: cannot listen on {host}:{port}: {error.strerror or error}", markup=False)
+        raise typer.Exit(1) from None
 
 
 @app.command(name="types")

@@ -1,4 +1,5 @@
-"""Checks of a running TGI server over HTTP: /health, /info, /generate, /generate_stream, /metrics.
+"""Checks of a running TGI server over HTTP: /health, /info, /generate, /generate_stream, the OpenAI
+chat route /v1/chat/completions, and /metrics.
 
 Standard library only, because the same file is the chart's `helm test` script: `workload generate`
 copies it to charts/ml-inference-load/files/tgi_check.py, and the test pod runs it with plain Python.
@@ -144,6 +145,29 @@ def check_generate_stream(client: TgiClient) -> Check:
     return Check("generate_stream", True, f"{tokens} token events and a final generated_text")
 
 
+def check_chat_completion(client: TgiClient) -> Check:
+    """One OpenAI-style chat completion, as the openai and huggingface_hub clients send it."""
+    body = {"model": "tgi", "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 8}
+    try:
+        status, raw = client.call("POST", "/v1/chat/completions", body)
+        answer = json.loads(raw) if status == 200 else {}
+    except (OSError, ValueError) as error:
+        return Check("chat_completion", False, f"no answer: {error}", "check the route and the pod log")
+    if status == 401:
+        return Check("chat_completion", False, "401 Unauthorized", "the API key is missing or wrong (apiKey)")
+    if status == 404:
+        return Check("chat_completion", False, "404 Not Found",
+                     "/v1/chat/completions is not routed: check ingress.paths")  # fmt: skip
+    if status != 200:
+        hint = "the model may have no chat template; read the TGI log"
+        return Check("chat_completion", False, f"{status}: {_error_text(raw)}", hint)
+    choices = answer.get("choices") or [{}]
+    content = (choices[0].get("message") or {}).get("content")
+    if not isinstance(content, str):
+        return Check("chat_completion", False, "no choices[0].message.content in the answer", "is this a TGI server?")
+    return Check("chat_completion", True, f"{len(content)} characters: {content[:40]!r}")
+
+
 def metric_total(client: TgiClient, name: str) -> float | None:
     """Sum of one Prometheus metric's samples (all label sets), or None if absent."""
     status, raw = client.call("GET", "/metrics")
@@ -164,6 +188,7 @@ def main() -> int:
         check_info(client, os.environ.get("MODEL_ID", "")),
         check_generate(client),
         check_generate_stream(client),
+        check_chat_completion(client),
     ]
     for check in checks:
         line = f"{'PASS' if check.ok else 'FAIL'} {check.name}: {check.detail}"

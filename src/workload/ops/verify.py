@@ -11,6 +11,7 @@ from workload.ops.progress import Phase, read_log
 from workload.ops.tgi_check import (
     Check,
     TgiClient,
+    check_chat_completion,
     check_generate,
     check_generate_stream,
     check_health,
@@ -75,12 +76,18 @@ def _skipped(names: list[str], reason: str) -> list[Check]:
     return [Check(name, False, f"skipped: {reason}") for name in names]
 
 
-HTTP_CHECKS = ["health", "info", "generate", "generate_stream", "metrics"]
+HTTP_CHECKS = ["health", "info", "generate", "generate_stream", "chat_completion", "metrics"]
 
 
 def http_checks(client: TgiClient, model_id: str) -> list[Check]:
     before = metric_total(client, "tgi_request_count")
-    checks = [check_health(client), check_info(client, model_id), check_generate(client), check_generate_stream(client)]
+    checks = [
+        check_health(client),
+        check_info(client, model_id),
+        check_generate(client),
+        check_generate_stream(client),
+        check_chat_completion(client),
+    ]
     after = metric_total(client, "tgi_request_count")
     if before is None or after is None:
         checks.append(Check("metrics", False, "tgi_request_count not in /metrics", "is this a TGI server?"))
@@ -97,10 +104,10 @@ def gateway_check(
 ) -> Check:
     host = (route.get("spec", {}).get("hostnames") or [""])[0]
     client = client_factory(gateway_url or f"https://{host}", api_key, host if gateway_url else "")
-    health, info = check_health(client), check_info(client, "")
-    if health.ok and info.ok:
-        return Check("gateway", True, f"{host}: /health and /info answer ({info.detail})")
-    failed = health if not health.ok else info
+    health, info, chat = check_health(client), check_info(client, ""), check_chat_completion(client)
+    if health.ok and info.ok and chat.ok:
+        return Check("gateway", True, f"{host}: /health, /info and a chat completion answer ({info.detail})")
+    failed = next(check for check in (health, info, chat) if not check.ok)
     return Check("gateway", False, f"{host}: {failed.name} {failed.detail}",
                  f"kubectl -n {route['metadata'].get('namespace', '')} describe httproute "
                  f"{route['metadata']['name']} (Accepted/ResolvedRefs); DNS of {host}; "

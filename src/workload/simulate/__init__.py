@@ -1,0 +1,1 @@
+"""The TGI simulator (`workload simulate` and the chart's simulator pod); see tgi_simulator.py."""

@@ -228,9 +228,10 @@ class TestAccessControl:
         matches = by_kind(docs, "HTTPRoute")["spec"]["rules"][0]["matches"]
         paths = [m["path"]["value"] for m in matches]
         assert {m["path"]["type"] for m in matches} == {"Exact"}
-        assert {"/generate", "/generate_stream", "/v1/chat/completions", "/info"} <= set(paths)
+        assert {"/", "/generate", "/generate_stream", "/v1/chat/completions", "/info"} <= set(paths)
         assert "/metrics" not in paths
-        assert "/" not in paths, "no prefix match that would reach /metrics or /docs"
+        # `/` is TGI's compat route, matched exactly: no prefix match can reach /metrics or /docs.
+        assert all(m["path"] == {"type": "Exact", "value": "/"} for m in matches if m["path"]["value"] == "/")
 
     def test_network_policy(self, render: Render) -> None:
         docs = render(values(

@@ -40,7 +40,7 @@ export interface MlInferenceLoadSchema {
         };
         /**
          * Exact paths the route exposes: TGI's inference and info endpoints. /metrics is never
-         * exposed; Prometheus scrapes it inside the cluster. @default ["/generate",
+         * exposed; Prometheus scrapes it inside the cluster. @default ["/", "/generate",
          * "/generate_stream", "/v1/chat/completions", "/v1/completions", "/v1/models", "/info",
          * "/health", "/tokenize"]
          */

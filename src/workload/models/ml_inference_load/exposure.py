@@ -20,8 +20,10 @@ from workload.models.common import (
 from workload.models.ml_inference_load.types import RoutePath, ScrapeDuration
 
 # The inference and info endpoints of TGI's API; /metrics, /docs and the SageMaker/Vertex routes stay inside.
+# `/` is TGI's compat route (generate or stream by the body's `stream`): huggingface_hub's
+# InferenceClient.text_generation and the text-generation client post there (tests/test_clients.py).
 PUBLIC_PATHS = [
-    "/generate", "/generate_stream", "/v1/chat/completions", "/v1/completions", "/v1/models", "/info",
+    "/", "/generate", "/generate_stream", "/v1/chat/completions", "/v1/completions", "/v1/models", "/info",
     "/health", "/tokenize",
 ]  # fmt: skip
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 import yaml
 
-from conftest import EXAMPLES, HelmFailed, Render, by_kind, container, env_of
+from conftest import CHART, EXAMPLES, HelmFailed, Render, by_kind, container, env_of
+from workload.ops.progress import Phase, read_log
+from workload.ops.tgi_check import TgiClient, check_chat_completion
+
+CHART_FILES = CHART / "files"
 
 MINIMAL = (EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")
 
@@ -348,3 +356,63 @@ class TestHelmTest:
     def test_can_be_turned_off(self, render: Render) -> None:
         docs = render(values("helmTest:\n  enabled: false\n"))
         assert not [d for d in docs if d["kind"] in ("Pod", "ConfigMap")]
+
+
+class TestSimulator:
+    """simulator.enabled: the release as it will run, with `workload simulate` in place of TGI."""
+
+    SIM = "simulator:\n  enabled: true\n  tokenDelayMs: 5\n"
+
+    def test_pod_runs_the_simulator_without_a_gpu(self, render: Render) -> None:
+        real, simulated = render(MINIMAL), render(values(self.SIM))
+        pod, tgi = pod_spec(simulated), container(simulated)
+        assert tgi["image"] == "docker.io/library/python:3.13-alpine"
+        assert tgi["command"] == [
+            "python3", "-I", "/simulator/tgi_simulator.py", "--from-env", "--host", "0.0.0.0", "--port", "8080",
+        ]  # fmt: skip
+        assert tgi["resources"] == {"requests": {"cpu": "250m", "memory": "128Mi"},
+                                    "limits": {"cpu": "250m", "memory": "128Mi"}}  # fmt: skip
+        assert not {"runtimeClassName", "nodeSelector", "tolerations"} & pod.keys()
+        script = by_kind(simulated, "ConfigMap")["data"]["tgi_simulator.py"]
+        assert script == (CHART_FILES / "tgi_simulator.py").read_text(encoding="utf-8").rstrip("\n")
+        # Everything else is the release as it will be with TGI: environment, user, probes, Service.
+        assert {k: v for k, v in env_of(simulated).items() if not k.startswith(("SIMULATOR_", "PYTHON"))} == env_of(
+            real
+        )
+        assert env_of(simulated)["SIMULATOR_TOKEN_DELAY_MS"] == "5"
+        assert pod["securityContext"] == pod_spec(real)["securityContext"]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert tgi[probe] == container(real)[probe]
+        assert by_kind(simulated, "Service") == by_kind(real, "Service")
+
+    def test_the_rendered_pod_command_serves_tgis_api(self, render: Render) -> None:
+        """Run the pod's own command and environment (secrets filled in) and call it as a client would."""
+        tgi = container(render(values(self.SIM + "apiKey:\n  existingSecret: tgi-auth\n")))
+        env = {e["name"]: e.get("value", "sk-from-secret") for e in tgi["env"]}
+        port = free_port()
+        command = [sys.executable if word == "python3" else word for word in tgi["command"]]
+        command[command.index("/simulator/tgi_simulator.py")] = str(CHART_FILES / "tgi_simulator.py")
+        command[command.index("0.0.0.0")] = "127.0.0.1"  # tests listen on loopback only
+        command[-1] = str(port)
+        process = subprocess.Popen(command, env={**env, "PATH": os.environ["PATH"]}, stdout=subprocess.PIPE)
+        try:
+            assert process.stdout is not None
+            log = [process.stdout.readline().decode() for _ in range(8)]
+            client = TgiClient(f"http://127.0.0.1:{port}", "sk-from-secret")
+            info = json.loads(client.call("GET", "/info")[1])
+            unauthorised = TgiClient(f"http://127.0.0.1:{port}").call("POST", "/generate", {"inputs": "a"})[0]
+            chat = check_chat_completion(client)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+        assert read_log(log).phase is Phase.READY, log
+        assert info["model_id"] == "Qwen/Qwen2.5-0.5B-Instruct"
+        assert (info["max_input_tokens"], info["max_total_tokens"]) == (2048, 4096)
+        assert unauthorised == 401
+        assert chat.ok, chat
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

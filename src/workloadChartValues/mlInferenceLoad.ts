@@ -389,7 +389,7 @@ export interface MlInferenceLoadSchema {
         image?: {
             /**
              * Official Python image: one small image that every private mirror already carries or
-             * can mirror; the test installs nothing, so the cluster needs no access to PyPI.
+             * can mirror; nothing is installed at run time, so the cluster needs no access to PyPI.
              * @default "docker.io/library/python"
              */
             repository?: string;
@@ -403,6 +403,36 @@ export interface MlInferenceLoadSchema {
         /** CPU request and limit of the test pod. @default "100m" */
         cpu?: string;
         /** Memory request and limit of the test pod. @default "128Mi" */
+        memory?: string;
+    };
+    /** The GPU-free TGI simulator in place of TGI (proving a platform). */
+    simulator?: {
+        /**
+         * Run the TGI simulator instead of TGI: a small CPU pod with no GPU request, answering
+         * TGI's API with deterministic text. Everything else about the release stays as it will be
+         * with TGI. @default false
+         */
+        enabled?: boolean;
+        /** Simulator image. */
+        image?: {
+            /**
+             * Official Python image: one small image that every private mirror already carries or
+             * can mirror; nothing is installed at run time, so the cluster needs no access to PyPI.
+             * @default "docker.io/library/python"
+             */
+            repository?: string;
+            /** Image tag. @default "3.13-alpine" */
+            tag?: string;
+            /** Optional digest that pins the image. @default "" */
+            digest?: string;
+            /** Image pull policy. @default "IfNotPresent" */
+            pullPolicy?: "IfNotPresent" | "Always" | "Never";
+        };
+        /** Time each generated token takes, in ms (20 ms is about 50 tokens/s). @default 20 */
+        tokenDelayMs?: number;
+        /** CPU request and limit of the simulator. @default "250m" */
+        cpu?: string;
+        /** Memory request and limit of the simulator. @default "128Mi" */
         memory?: string;
     };
     /** Mount a Kubernetes API token into the pod; TGI never calls the API. @default false */

@@ -16,7 +16,7 @@ from workload.models.common import (
     ValuesModel,
 )
 from workload.models.ml_inference_load.exposure import BasicMonitoring, Ingress, Monitoring, NetworkPolicy
-from workload.models.ml_inference_load.operations import HelmTest
+from workload.models.ml_inference_load.operations import HelmTest, Simulator
 from workload.models.ml_inference_load.secrets import ApiKey, HfToken, SecretStore, Vault
 from workload.models.ml_inference_load.security import ContainerSecurityContext, PodSecurityContext
 from workload.models.ml_inference_load.serving import Gpu, HealthCheck, Inference, Model, Resources, Storage
@@ -57,6 +57,9 @@ class MlInferenceLoad(ValuesModel):
         default_factory=ContainerSecurityContext, description="Container security context (hardened by default)."
     )
     helm_test: HelmTest = Field(default_factory=HelmTest, description="The chart's `helm test` pod.")
+    simulator: Simulator = Field(
+        default_factory=Simulator, description="The GPU-free TGI simulator in place of TGI (proving a platform)."
+    )
     automount_service_account_token: bool = Field(
         default=False, description="Mount a Kubernetes API token into the pod; TGI never calls the API."
     )

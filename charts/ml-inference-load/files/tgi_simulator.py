@@ -680,10 +680,10 @@ class Handler(BaseHTTPRequestHandler):
                                "stop": _field(body, "stop", (list,), []), "seed": _field(body, "seed", (int,)),
                                "temperature": _nonzero(_field(body, "temperature", (int, float))),
                                "top_p": _field(body, "top_p", (int, float)), "details": True}, settings)  # fmt: skip
-        model = _field(body, "model", (str,))
+        # Checked as TGI's serde does; TGI would take a model other than "tgi" as a LoRA adapter id.
+        _field(body, "model", (str,))
         base = {"id": "", "created": int(time.time()), "model": settings.model_id,
                 "system_fingerprint": self.server.fingerprint()}  # fmt: skip
-        del model  # TGI takes a model other than "tgi" as a LoRA adapter id; the simulator has none
         if not _field(body, "stream", (bool,), False):
             generations = []
             for prompt in prompts:

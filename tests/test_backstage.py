@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import EXAMPLES, Render, by_kind, is_test_hook, missing
+from conftest import EXAMPLES, FIXTURES, Render, by_kind, is_test_hook, missing
 from workload.generate.backstage import form_fields
 from workload.generate.schema import values_schema
 from workload.models.ml_inference_load import MlInferenceLoad
@@ -146,10 +146,14 @@ def test_a_value_cannot_inject_yaml_into_the_skeleton(node_modules: Path, tmp_pa
     assert validate_document(document)[1] != []  # and the model id itself is refused
 
 
-def test_running_objects_carry_the_backstage_label(render: Render) -> None:
-    docs = render((EXAMPLES / "minimal.yaml").read_text(encoding="utf-8"))
+@pytest.mark.parametrize("values", [EXAMPLES / "minimal.yaml", FIXTURES / "values" / "everything.yaml"],
+                         ids=["minimal", "everything"])  # fmt: skip
+def test_every_object_carries_the_backstage_label(render: Render, values: Path) -> None:
+    """The helm-test hook's ConfigMap and Pod too: the plugin shows them while a test runs."""
+    docs = render(values.read_text(encoding="utf-8"))
+    name = yaml.safe_load(values.read_text(encoding="utf-8"))["serviceName"]
+    assert any(is_test_hook(doc) for doc in docs)
     for doc in docs:
-        if not is_test_hook(doc):
-            assert doc["metadata"]["labels"]["backstage.io/kubernetes-id"] == "qwen-small"
+        assert doc["metadata"]["labels"]["backstage.io/kubernetes-id"] == name, doc["kind"]
     pod_labels = by_kind(docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
-    assert pod_labels["backstage.io/kubernetes-id"] == "qwen-small"
+    assert pod_labels["backstage.io/kubernetes-id"] == name

@@ -74,7 +74,10 @@ def test_every_missing_required_field_is_reported_at_once() -> None:
 @pytest.mark.parametrize(
     ("field", "good", "bad"),
     [
-        ("serviceName", ["a", "llm-1", "a" * 63], ["", "A", "1a", "a-", "a_b", "a.b", "a" * 64]),
+        # At most 53: the Helm release is named after it, and Helm caps release names at 53 characters.
+        ("serviceName", ["a", "llm-1", "a" * 53], ["", "A", "1a", "a-", "a_b", "a.b", "a" * 54, "a" * 63]),
+        # Namespaces are DNS-1123 labels, at the top level and for the Gateway alike.
+        ("namespace", ["ml", "1team", "a" * 63], ["ML", "a.b", "-a", "a" * 64]),
         ("serviceCatalog", ["ml", "ML_team.1", "x" * 63], ["", "-ml", "ml-", "ml team", "x" * 64]),
         ("namespace", ["ml", "ml-inference", None], ["", "ML", "ml_inference", "n" * 64]),
         ("environment", ["dev", "staging", "prod"], ["qa", "Prod", "", 1]),
@@ -98,7 +101,7 @@ def test_every_missing_required_field_is_reported_at_once() -> None:
         ("ingress.host", ["", "llm.example.com", "*.llm.example.com", "localhost"],
          ["LLM.example.com", "llm..example.com", "llm.example.com.", "https://llm.example.com", "a b"]),
         ("ingress.requestTimeout", ["0s", "10m", "1h30m", "500ms"], ["10", "10 m", "1d", "-5s", "123456s"]),
-        ("ingress.gateway.namespace", ["", "istio-ingress"], ["Istio", "a.b"]),
+        ("ingress.gateway.namespace", ["", "istio-ingress", "1team"], ["Istio", "a.b"]),
         ("vault.hfTokenPath", ["", "hf", "/secret/shared/hf", "//secret/a_b/c.d"],
          ["/", "a//b", "a/", "a b", "a/../b", "a/./b"]),
         ("secretStore.kind", ["ClusterSecretStore", "SecretStore"], ["Store", ""]),

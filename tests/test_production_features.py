@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import CHART, EXAMPLES, HelmFailed, Render, by_kind, container, env_of
+from conftest import CHART, EXAMPLES, HelmFailed, Render, by_kind, container, env_of, helm_path, helm_template
+from workload.chart_facts import CHART_LABEL_KEYS, SELECTOR_LABEL_KEYS
 from workload.ops.progress import Phase, read_log
 from workload.ops.tgi_check import TgiClient, check_chat_completion
 
@@ -368,7 +369,7 @@ class TestSimulator:
         pod, tgi = pod_spec(simulated), container(simulated)
         assert tgi["image"] == "docker.io/library/python:3.13-alpine"
         assert tgi["command"] == [
-            "python3", "-I", "/simulator/tgi_simulator.py", "--from-env", "--host", "0.0.0.0", "--port", "8080",
+            "python3", "-I", "-B", "/simulator/tgi_simulator.py", "--from-env", "--host", "0.0.0.0", "--port", "8080",
         ]  # fmt: skip
         assert tgi["resources"] == {"requests": {"cpu": "250m", "memory": "128Mi"},
                                     "limits": {"cpu": "250m", "memory": "128Mi"}}  # fmt: skip
@@ -376,9 +377,7 @@ class TestSimulator:
         script = by_kind(simulated, "ConfigMap")["data"]["tgi_simulator.py"]
         assert script == (CHART_FILES / "tgi_simulator.py").read_text(encoding="utf-8").rstrip("\n")
         # Everything else is the release as it will be with TGI: environment, user, probes, Service.
-        assert {k: v for k, v in env_of(simulated).items() if not k.startswith(("SIMULATOR_", "PYTHON"))} == env_of(
-            real
-        )
+        assert {k: v for k, v in env_of(simulated).items() if not k.startswith("SIMULATOR_")} == env_of(real)
         assert env_of(simulated)["SIMULATOR_TOKEN_DELAY_MS"] == "5"
         assert pod["securityContext"] == pod_spec(real)["securityContext"]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
@@ -416,3 +415,30 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class TestLabels:
+    def test_extra_labels_are_merged_not_appended(self, render: Render) -> None:
+        """Extra labels join the chart's as one mapping: each key once (the rules refuse the chart's keys)."""
+        text = helm_raw(values(
+            "monitoring:\n  serviceMonitor:\n    enabled: true\n    labels: {release: prom, team: ml}\n"
+            "  grafanaDashboard:\n    enabled: true\n"
+        ))  # fmt: skip
+        for block in re.findall(r"\n  labels:\n((?:    .*\n)+)", text):
+            keys = [line.split(":")[0].strip() for line in block.splitlines()]
+            assert len(keys) == len(set(keys)), keys
+        docs = render(values(
+            "monitoring:\n  serviceMonitor:\n    enabled: true\n    labels: {release: prom, team: ml}\n"
+        ))  # fmt: skip
+        labels = by_kind(docs, "ServiceMonitor")["metadata"]["labels"]
+        assert (labels["release"], labels["team"], labels["app"]) == ("prom", "ml", "qwen-small")
+
+    def test_the_chart_facts_name_every_label_the_chart_sets(self, render: Render) -> None:
+        labels = by_kind(render(MINIMAL), "Deployment")["metadata"]["labels"]
+        assert sorted(labels) == sorted(CHART_LABEL_KEYS)
+        selector = by_kind(render(MINIMAL), "Service")["spec"]["selector"]
+        assert sorted(selector) == sorted(SELECTOR_LABEL_KEYS)
+
+
+def helm_raw(values_text: str) -> str:
+    return helm_template(helm_path("helm4"), values_text)

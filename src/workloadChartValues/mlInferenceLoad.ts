@@ -6,7 +6,10 @@ import { Environment, EnvironmentVariableObj } from "./shared";
 export interface MlInferenceLoadSchema {
     /** Workload type; always ML_INFERENCE_LOAD. */
     workloadType: "ML_INFERENCE_LOAD";
-    /** Name of the service; every Kubernetes object is named after it. */
+    /**
+     * Name of the service; every Kubernetes object is named after it, and so is the Helm release by
+     * default (hence at most 53 characters, Helm's limit for release names).
+     */
     serviceName: string;
     /** Catalog system (team) that owns the service. */
     serviceCatalog: string;

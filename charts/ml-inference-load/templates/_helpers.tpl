@@ -53,6 +53,19 @@ app.kubernetes.io/instance: {{ .Release.Name | quote }}
 app.kubernetes.io/component: "helm-test"
 app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
 helm.sh/chart: {{ include "ml-inference-load.chart" . | quote }}
+backstage.io/kubernetes-id: {{ .Values.serviceName | quote }}
+{{- end -}}
+
+{{/*
+The chart's labels merged with a map of extra ones (called with list $ $extra), as quoted YAML lines.
+Keys the chart sets stay the chart's (and the values rules refuse them as extra keys).
+*/}}
+{{- define "ml-inference-load.labelsWith" -}}
+{{- $labels := include "ml-inference-load.labels" (index . 0) | fromYaml -}}
+{{- range $key, $value := index . 1 }}{{ if not (hasKey $labels $key) }}{{ $_ := set $labels $key $value }}{{ end }}{{ end -}}
+{{- range $key, $value := $labels }}
+{{ $key | quote }}: {{ $value | quote }}
+{{- end }}
 {{- end -}}
 
 {{- define "ml-inference-load.imageTag" -}}
@@ -128,7 +141,8 @@ unless the values declare it built to run as non-root. Same rule as image_needs_
 {{- define "ml-inference-load.imageNeedsRoot" -}}
 {{- if not .Values.inference.image.runsAsNonRoot -}}
 {{- $version := include "ml-inference-load.tgiVersion" . -}}
-{{- if or (not $version) (semverCompare ">=3.1.1" $version) -}}true{{- end -}}
+{{- $since := (include "ml-inference-load.facts" . | fromJson).rootOnlySince -}}
+{{- if or (not $version) (semverCompare (printf ">=%s" $since) $version) -}}true{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -138,11 +152,12 @@ Called with the root context; use with fromYaml.
 */}}
 {{- define "ml-inference-load.podUser" -}}
 {{- $ctx := .Values.podSecurityContext -}}
-{{- $uid := ternary 0 10001 (eq (include "ml-inference-load.imageNeedsRoot" .) "true") -}}
+{{- $nonRootUid := int64 (include "ml-inference-load.facts" . | fromJson).nonRootUid -}}
+{{- $uid := ternary 0 $nonRootUid (eq (include "ml-inference-load.imageNeedsRoot" .) "true") -}}
 {{- if not (kindIs "invalid" $ctx.runAsUser) }}{{ $uid = int64 $ctx.runAsUser }}{{ end -}}
 {{- $nonRoot := ne (int64 $uid) 0 -}}
 {{- if not (kindIs "invalid" $ctx.runAsNonRoot) }}{{ $nonRoot = $ctx.runAsNonRoot }}{{ end -}}
-{{- $gid := ternary 0 10001 (eq (int64 $uid) 0) -}}
+{{- $gid := ternary 0 $nonRootUid (eq (int64 $uid) 0) -}}
 {{- if not (kindIs "invalid" $ctx.runAsGroup) }}{{ $gid = int64 $ctx.runAsGroup }}{{ end -}}
 nonRoot: {{ $nonRoot }}
 uid: {{ int64 $uid }}

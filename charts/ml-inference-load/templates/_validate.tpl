@@ -37,19 +37,19 @@ so plain `helm template` and `workload validate` give one answer. Helm stops at 
 {{- if and (eq ($model.quantization | default "") "exl2") (gt (int64 .Values.gpu.count) 1) -}}
 {{- fail "model.quantization: exl2 models cannot be sharded; set gpu.count to 1" -}}
 {{- end -}}
-{{- if eq ($model.quantization | default "") "compressed-tensors" -}}
-{{- include "ml-inference-load.needsTgi" (dict "root" . "path" "model.quantization" "need" "3.0.0") -}}
+{{- $facts := include "ml-inference-load.facts" . | fromJson -}}
+{{- $used := dict
+  "model.quantization" (eq ($model.quantization | default "") "compressed-tensors")
+  "inference.payloadLimit" (not (kindIs "invalid" $inf.payloadLimit))
+  "inference.gracefulTerminationTimeout" (not (kindIs "invalid" $inf.gracefulTerminationTimeout))
+  "apiKey" (or .Values.apiKey.vaultPath .Values.apiKey.existingSecret | toString | ne "")
+-}}
+{{- range $path := list "model.quantization" "inference.payloadLimit" "inference.gracefulTerminationTimeout" "apiKey" -}}
+{{- if get $used $path -}}
+{{- include "ml-inference-load.needsTgi" (dict "root" $ "path" $path "need" (get $facts.versionGates $path)) -}}
 {{- end -}}
-{{- if not (kindIs "invalid" $inf.payloadLimit) -}}
-{{- include "ml-inference-load.needsTgi" (dict "root" . "path" "inference.payloadLimit" "need" "2.4.1") -}}
 {{- end -}}
-{{- if not (kindIs "invalid" $inf.gracefulTerminationTimeout) -}}
-{{- include "ml-inference-load.needsTgi" (dict "root" . "path" "inference.gracefulTerminationTimeout" "need" "3.2.2") -}}
-{{- end -}}
-{{- if or .Values.apiKey.vaultPath .Values.apiKey.existingSecret -}}
-{{- include "ml-inference-load.needsTgi" (dict "root" . "path" "apiKey" "need" "2.3.0") -}}
-{{- end -}}
-{{- $drain := 90 -}}
+{{- $drain := int64 $facts.tgiDefaultDrainSeconds -}}
 {{- if not (kindIs "invalid" $inf.gracefulTerminationTimeout) -}}
 {{- $drain = int64 $inf.gracefulTerminationTimeout -}}
 {{- end -}}
@@ -74,6 +74,14 @@ so plain `helm template` and `workload validate` give one answer. Helm stops at 
 {{- $_ := set $seen $path true -}}
 {{- end -}}
 {{- $monitor := .Values.monitoring.serviceMonitor -}}
+{{- $chartLabels := include "ml-inference-load.labels" . | fromYaml -}}
+{{- range $path, $labels := dict "monitoring.serviceMonitor.labels" $monitor.labels "monitoring.grafanaDashboard.labels" .Values.monitoring.grafanaDashboard.labels -}}
+{{- range $key := keys $labels | sortAlpha -}}
+{{- if hasKey $chartLabels $key -}}
+{{- fail (printf "%s: %s is set by the chart; choose another label key" $path $key) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if gt (int64 (include "ml-inference-load.durationMs" $monitor.scrapeTimeout)) (int64 (include "ml-inference-load.durationMs" $monitor.interval)) -}}
 {{- fail (printf "monitoring.serviceMonitor.scrapeTimeout: must not exceed monitoring.serviceMonitor.interval (%s > %s)" $monitor.scrapeTimeout $monitor.interval) -}}
 {{- end -}}
@@ -112,32 +120,8 @@ so plain `helm template` and `workload validate` give one answer. Helm stops at 
 {{- end -}}
 
 {{- define "ml-inference-load.validateEnvironment" -}}
-{{- $managed := dict
-  "MODEL_ID" "model.id"
-  "REVISION" "model.revision"
-  "QUANTIZE" "model.quantization"
-  "DTYPE" "model.dtype"
-  "TRUST_REMOTE_CODE" "model.trustRemoteCode"
-  "MAX_INPUT_TOKENS" "inference.maxInputLength"
-  "MAX_INPUT_LENGTH" "inference.maxInputLength"
-  "MAX_TOTAL_TOKENS" "inference.maxTotalTokens"
-  "MAX_CONCURRENT_REQUESTS" "inference.maxConcurrentRequests"
-  "MAX_BATCH_PREFILL_TOKENS" "inference.maxBatchPrefillTokens"
-  "MAX_BATCH_TOTAL_TOKENS" "inference.maxBatchTotalTokens"
-  "CUDA_GRAPHS" "inference.cudaGraphs"
-  "PAYLOAD_LIMIT" "inference.payloadLimit"
-  "GRACEFUL_TERMINATION_TIMEOUT" "inference.gracefulTerminationTimeout"
-  "PORT" "inference.port"
-  "HOSTNAME" "nothing (the chart binds TGI to 0.0.0.0)"
-  "NUM_SHARD" "gpu.count"
-  "HF_HOME" "storage.modelCache.mountPath"
-  "HF_HUB_OFFLINE" "storage.modelCache.offline"
-  "HOME" "nothing (the chart points it at the writable /tmp)"
-  "NUMBA_CACHE_DIR" "nothing (the chart points it at the writable /tmp)"
-  "HF_TOKEN" "vault.hfTokenPath or hfToken.existingSecret"
-  "HUGGING_FACE_HUB_TOKEN" "vault.hfTokenPath or hfToken.existingSecret"
-  "API_KEY" "apiKey"
--}}
+{{- $facts := include "ml-inference-load.facts" . | fromJson -}}
+{{- $managed := $facts.managedEnv -}}
 {{- $seen := dict -}}
 {{- range $i, $env := .Values.environmentVariables -}}
 {{- $where := printf "environmentVariables[%d]" $i -}}
@@ -151,7 +135,7 @@ so plain `helm template` and `workload validate` give one answer. Helm stops at 
 {{- $hasRef := not (kindIs "invalid" $env.secretKeyRef) -}}
 {{- if and $hasValue $hasRef -}}
 {{- fail (printf "%s: set either value or secretKeyRef, not both" $where) -}}
-{{- else if and $hasValue (regexMatch "(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?)$" $env.name) -}}
+{{- else if and $hasValue (regexMatch $facts.secretLikeEnv $env.name) -}}
 {{- fail (printf "%s.value: %s looks like a credential; take it from a Secret with secretKeyRef, not a literal value" $where $env.name) -}}
 {{- end -}}
 {{- end -}}
@@ -159,11 +143,12 @@ so plain `helm template` and `workload validate` give one answer. Helm stops at 
 
 {{- define "ml-inference-load.validateSecurity" -}}
 {{- $ctx := .Values.podSecurityContext -}}
+{{- $facts := include "ml-inference-load.facts" . | fromJson -}}
 {{- if eq (include "ml-inference-load.imageNeedsRoot" .) "true" -}}
 {{- $version := include "ml-inference-load.tgiVersion" . -}}
 {{- $image := printf "TGI %s" $version -}}
 {{- if not $version }}{{ $image = printf "an image tag that is not a version ('%s')" .Values.inference.image.tag }}{{ end -}}
-{{- $wayOut := printf "%s runs only as uid 0 (TGI >= 3.1.1 keeps its Python under /root: TGI issue 3082); leave runAsNonRoot and runAsUser unset, or build images/tgi-nonroot/Dockerfile and set inference.image.runsAsNonRoot: true" $image -}}
+{{- $wayOut := printf "%s runs only as uid 0 (TGI >= %s keeps its Python under /root: TGI issue 3082); leave runAsNonRoot and runAsUser unset, or build images/tgi-nonroot/Dockerfile and set inference.image.runsAsNonRoot: true" $image $facts.rootOnlySince -}}
 {{- if $ctx.runAsNonRoot -}}
 {{- fail (printf "podSecurityContext.runAsNonRoot: must not be true: %s" $wayOut) -}}
 {{- else if and (not (kindIs "invalid" $ctx.runAsUser)) (ne (int64 $ctx.runAsUser) 0) -}}

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from workload.chart_facts import facts_template
 from workload.generate.backstage import catalog_yaml
 from workload.generate.readme_table import splice, values_table
 from workload.generate.schema import values_schema
@@ -56,6 +57,7 @@ def targets() -> list[Target]:
         found.append(Target(chart / "README.md", _section(values_table(model, name))))
         found.append(Target(TS_DIR / f"{module_name(member)}.ts", _whole_file(workload_ts(member))))
     found += [Target(copy, _whole_file(_script_copy(source))) for copy, source in CHART_SCRIPTS.items()]
+    found.append(Target(CHART_FILES.parent / "templates" / "_facts.tpl", _whole_file(facts_template())))
     found.append(Target(TS_DIR / "shared.ts", _whole_file(shared_ts())))
     found.append(Target(TS_DIR / "workloadSchema.ts", _whole_file(workload_schema_ts())))
     found.append(Target(REPO_ROOT / ".cat" / "backstage" / "ml-inference-load.yaml", _whole_file(catalog_yaml())))

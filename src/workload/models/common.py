@@ -37,24 +37,41 @@ def _integral_float_to_int(value: Any) -> Any:
 WHOLE = BeforeValidator(_integral_float_to_int)
 
 
-DnsLabel = Annotated[
+# Helm caps release names at 53 characters, and the release is named after the service by default.
+HELM_RELEASE_NAME_MAX = 53
+ServiceName = Annotated[
     str,
     StringConstraints(
         pattern=explained(
             r"^[a-z]([-a-z0-9]*[a-z0-9])?$",
-            "a DNS-1035 label: lowercase letters, digits and '-', starting with a letter and ending with a "
+            "a DNS-1035 label (a Service name): lowercase letters, digits and '-', starting with a letter and "
+            "ending with a letter or digit",
+        ),
+        max_length=HELM_RELEASE_NAME_MAX,
+        min_length=1,
+    ),
+]
+# Kubernetes namespace names are DNS-1123 labels: they may start with a digit (`1team`), unlike Services.
+NAMESPACE_PATTERN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+Namespace = Annotated[
+    str,
+    StringConstraints(
+        pattern=explained(
+            f"^{NAMESPACE_PATTERN}$",
+            "a namespace name (a DNS-1123 label): lowercase letters, digits and '-', starting and ending with a "
             "letter or digit",
         ),
         max_length=63,
         min_length=1,
     ),
 ]
-DnsLabelOrEmpty = Annotated[
+NamespaceOrEmpty = Annotated[
     str,
     StringConstraints(
         pattern=explained(
-            r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$",
-            "empty, or a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit",
+            f"^({NAMESPACE_PATTERN})?$",
+            "empty, or a namespace name (a DNS-1123 label): lowercase letters, digits and '-', starting and "
+            "ending with a letter or digit",
         ),
         max_length=63,
         min_length=0,

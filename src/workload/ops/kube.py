@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from workload.chart_facts import CONTAINER_NAME
 from workload.paths import tools_bin
 
 
@@ -84,7 +85,7 @@ class Kubectl:
         items: list[dict[str, Any]] = json.loads(self.run(*args)).get("items", [])
         return items
 
-    def logs(self, pod: str, container: str = "inference", tail: int | None = None, previous: bool = False) -> str:
+    def logs(self, pod: str, container: str = CONTAINER_NAME, tail: int | None = None, previous: bool = False) -> str:
         args = ["logs", pod, "--container", container]
         if tail is not None:
             args += ["--tail", str(tail)]
@@ -141,7 +142,7 @@ def secret_value(kube: Kubectl, name: str, key: str) -> str | None:
     return base64.b64decode(secret["data"][key]).decode()
 
 
-def container_env(deployment: dict[str, Any], container: str = "inference") -> dict[str, Any]:
+def container_env(deployment: dict[str, Any], container: str = CONTAINER_NAME) -> dict[str, Any]:
     """name -> literal value, or the valueFrom mapping, of one container of a Deployment."""
     for spec in deployment["spec"]["template"]["spec"].get("containers", []):
         if spec["name"] == container:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from workload.chart_facts import CONTAINER_NAME
 from workload.ops.kube import strip_ansi
 
 
@@ -134,12 +135,12 @@ def read_log(lines: Iterable[str]) -> LogState:
     return state
 
 
-def container_state(pod: dict[str, Any], name: str = "inference") -> dict[str, Any]:
+def container_state(pod: dict[str, Any], name: str = CONTAINER_NAME) -> dict[str, Any]:
     """The container's current state: {"running": ...}, {"waiting": ...} or {"terminated": ...}."""
     return dict(_container_status(pod, name).get("state") or {})
 
 
-def _container_status(pod: dict[str, Any], name: str = "inference") -> dict[str, Any]:
+def _container_status(pod: dict[str, Any], name: str = CONTAINER_NAME) -> dict[str, Any]:
     for status in pod.get("status", {}).get("containerStatuses", []) or []:
         if status.get("name") == name:
             return dict(status)

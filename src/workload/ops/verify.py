@@ -6,6 +6,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any
 
+from workload.chart_facts import CHART_NAME, SERVICE_PORT
 from workload.ops.kube import Kubectl, KubeError, container_env, secret_value
 from workload.ops.progress import Phase, read_log
 from workload.ops.tgi_check import (
@@ -18,8 +19,6 @@ from workload.ops.tgi_check import (
     check_info,
     metric_total,
 )
-
-CHART_NAME = "ml-inference-load"
 
 
 def find_deployment(kube: Kubectl, release: str) -> dict[str, Any] | None:
@@ -138,7 +137,7 @@ def verify(
         base = url
         if base is None:
             try:
-                port = stack.enter_context(kube.port_forward(f"service/{name}", 80))
+                port = stack.enter_context(kube.port_forward(f"service/{name}", SERVICE_PORT))
                 base = f"http://127.0.0.1:{port}"
             except KubeError as error:
                 checks.append(Check("health", False, str(error), f"kubectl -n {kube.namespace} get endpoints {name}"))

@@ -5,10 +5,10 @@ chart README's values table by `workload generate`. Where this differs from the 
 docs/decisions.md section 2 says why.
 """
 
-from workload.models.ml_inference_load.rules import MANAGED_ENV, tgi_version
+from workload.chart_facts import CHART_NAME, MANAGED_ENV
+from workload.models.ml_inference_load.rules import tgi_version
 from workload.models.ml_inference_load.values import MlInferenceLoad
 
 WORKLOAD_TYPE = "ML_INFERENCE_LOAD"
-CHART_NAME = "ml-inference-load"
 
 __all__ = ["CHART_NAME", "MANAGED_ENV", "WORKLOAD_TYPE", "MlInferenceLoad", "tgi_version"]

@@ -7,7 +7,6 @@ from typing import Annotated
 from pydantic import Field
 
 from workload.models.common import (
-    DnsLabelOrEmpty,
     DnsSubdomain,
     DnsSubdomainOrEmpty,
     FreeText,
@@ -15,6 +14,7 @@ from workload.models.common import (
     HostnameOrEmpty,
     LabelKey,
     LabelValue,
+    NamespaceOrEmpty,
     ValuesModel,
 )
 from workload.models.ml_inference_load.types import RoutePath, ScrapeDuration
@@ -32,7 +32,7 @@ class Gateway(ValuesModel):
     """A Gateway API parentRef. The default is the Istio convention: Gateway `gateway` in `istio-ingress`."""
 
     name: DnsSubdomain = Field(default="gateway", description="Name of the Gateway.")
-    namespace: DnsLabelOrEmpty = Field(
+    namespace: NamespaceOrEmpty = Field(
         default="istio-ingress",
         description="Namespace of the Gateway; empty means the workload's namespace. A cross-namespace "
         "Gateway must allow routes from this namespace (listener allowedRoutes).",
@@ -100,7 +100,7 @@ class NetworkPolicy(ValuesModel):
     """A NetworkPolicy: traffic in only from the gateway and monitoring namespaces; out only DNS and HTTPS."""
 
     enabled: bool = Field(default=False, description="Create the NetworkPolicy.")
-    monitoring_namespace: DnsLabelOrEmpty = Field(
+    monitoring_namespace: NamespaceOrEmpty = Field(
         default="monitoring", description="Namespace of Prometheus, allowed to scrape; empty: none."
     )
     extra_ingress_namespaces: list[DnsSubdomain] = Field(

@@ -9,41 +9,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from workload.models.ml_inference_load.values import MlInferenceLoad
+from workload.chart_facts import (
+    CHART_LABEL_KEYS,
+    MANAGED_ENV,
+    NON_ROOT_UID,
+    ROOT_ONLY_SINCE,
+    SECRET_LIKE_ENV,
+    TGI_DEFAULT_DRAIN_SECONDS,
+    VERSION_GATES,
+)
 from workload.problems import Problem
 from workload.quantities import cpu_millicores, duration_ms, memory_bytes
 
-# Variables the chart sets itself, and the values field a user should change instead.
-MANAGED_ENV: dict[str, str] = {
-    "MODEL_ID": "model.id",
-    "REVISION": "model.revision",
-    "QUANTIZE": "model.quantization",
-    "DTYPE": "model.dtype",
-    "TRUST_REMOTE_CODE": "model.trustRemoteCode",
-    "MAX_INPUT_TOKENS": "inference.maxInputLength",
-    "MAX_INPUT_LENGTH": "inference.maxInputLength",
-    "MAX_TOTAL_TOKENS": "inference.maxTotalTokens",
-    "MAX_CONCURRENT_REQUESTS": "inference.maxConcurrentRequests",
-    "MAX_BATCH_PREFILL_TOKENS": "inference.maxBatchPrefillTokens",
-    "MAX_BATCH_TOTAL_TOKENS": "inference.maxBatchTotalTokens",
-    "CUDA_GRAPHS": "inference.cudaGraphs",
-    "PAYLOAD_LIMIT": "inference.payloadLimit",
-    "GRACEFUL_TERMINATION_TIMEOUT": "inference.gracefulTerminationTimeout",
-    "PORT": "inference.port",
-    "HOSTNAME": "nothing (the chart binds TGI to 0.0.0.0)",
-    "NUM_SHARD": "gpu.count",
-    "HF_HOME": "storage.modelCache.mountPath",
-    "HF_HUB_OFFLINE": "storage.modelCache.offline",
-    "HOME": "nothing (the chart points it at the writable /tmp)",
-    "NUMBA_CACHE_DIR": "nothing (the chart points it at the writable /tmp)",
-    "HF_TOKEN": "vault.hfTokenPath or hfToken.existingSecret",
-    "HUGGING_FACE_HUB_TOKEN": "vault.hfTokenPath or hfToken.existingSecret",
-    "API_KEY": "apiKey",
-}
-# Names that hold credentials by convention: their value must come from a Secret, never a literal.
-SECRET_LIKE_ENV = r"(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?)$"
-TGI_DEFAULT_DRAIN_SECONDS = 90
+if TYPE_CHECKING:  # only for annotations: values.py imports this module to run the rules
+    from workload.models.ml_inference_load.values import MlInferenceLoad
+
 Version = tuple[int, int, int]
 
 
@@ -72,12 +54,6 @@ def _needs(v: MlInferenceLoad, path: str, need: str) -> Problem | None:
     if _as_tuple(have) < _as_tuple(need):
         return Problem(path, f"needs TGI >= {need} (the image is TGI {have})")
     return None
-
-
-# From TGI 3.1.1 the image installs Python with uv under /root (mode 0700) and its launcher links
-# libpython from there, so it starts only as uid 0 (docs/reference/tgi-image.md; TGI issue 3082).
-ROOT_ONLY_SINCE = "3.1.1"
-NON_ROOT_UID = 10001
 
 
 def image_needs_root(v: MlInferenceLoad) -> bool:
@@ -121,14 +97,14 @@ def _security(v: MlInferenceLoad) -> Iterator[Problem]:
 
 
 def _version_gates(v: MlInferenceLoad) -> Iterator[Problem]:
-    gates: list[tuple[bool, str, str]] = [
-        (v.model.quantization == "compressed-tensors", "model.quantization", "3.0.0"),
-        (v.inference.payload_limit is not None, "inference.payloadLimit", "2.4.1"),
-        (v.inference.graceful_termination_timeout is not None, "inference.gracefulTerminationTimeout", "3.2.2"),
-        (bool(v.api_key.vault_path or v.api_key.existing_secret), "apiKey", "2.3.0"),
-    ]
-    for used, path, need in gates:
-        if used and (problem := _needs(v, path, need)):
+    used = {
+        "model.quantization": v.model.quantization == "compressed-tensors",
+        "inference.payloadLimit": v.inference.payload_limit is not None,
+        "inference.gracefulTerminationTimeout": v.inference.graceful_termination_timeout is not None,
+        "apiKey": bool(v.api_key.vault_path or v.api_key.existing_secret),
+    }
+    for path, need in VERSION_GATES.items():
+        if used[path] and (problem := _needs(v, path, need)):
             yield problem
 
 
@@ -181,6 +157,14 @@ def _exposure(v: MlInferenceLoad) -> Iterator[Problem]:
             yield Problem(f"ingress.paths[{i}]", f"{path} is listed twice")
         seen.add(path)
     monitor = v.monitoring.service_monitor
+    extra_labels = (  # in the order the template's dict ranges over them (by path)
+        ("monitoring.grafanaDashboard.labels", v.monitoring.grafana_dashboard.labels),
+        ("monitoring.serviceMonitor.labels", monitor.labels),
+    )
+    for path, labels in extra_labels:
+        for key in sorted(labels):
+            if key in CHART_LABEL_KEYS:
+                yield Problem(path, f"{key} is set by the chart; choose another label key")
     if duration_ms(monitor.scrape_timeout) > duration_ms(monitor.interval):
         yield Problem(
             "monitoring.serviceMonitor.scrapeTimeout",

@@ -8,15 +8,17 @@ from typing import Literal
 from pydantic import Field
 
 from workload.models.common import (
-    DnsLabel,
     DnsSubdomainOrEmpty,
     Environment,
     EnvironmentVariableObj,
     LabelValue,
+    Namespace,
+    ServiceName,
     ValuesModel,
 )
 from workload.models.ml_inference_load.exposure import BasicMonitoring, Ingress, Monitoring, NetworkPolicy
 from workload.models.ml_inference_load.operations import HelmTest, Simulator
+from workload.models.ml_inference_load.rules import cross_field_problems
 from workload.models.ml_inference_load.secrets import ApiKey, HfToken, SecretStore, Vault
 from workload.models.ml_inference_load.security import ContainerSecurityContext, PodSecurityContext
 from workload.models.ml_inference_load.serving import Gpu, HealthCheck, Inference, Model, Resources, Storage
@@ -27,9 +29,12 @@ class MlInferenceLoad(ValuesModel):
     """Values of the ML_INFERENCE_LOAD workload type."""
 
     workload_type: Literal["ML_INFERENCE_LOAD"] = Field(description="Workload type; always ML_INFERENCE_LOAD.")
-    service_name: DnsLabel = Field(description="Name of the service; every Kubernetes object is named after it.")
+    service_name: ServiceName = Field(
+        description="Name of the service; every Kubernetes object is named after it, and so is the Helm release "
+        "by default (hence at most 53 characters, Helm's limit for release names)."
+    )
     service_catalog: LabelValue = Field(description="Catalog system (team) that owns the service.")
-    namespace: DnsLabel | None = Field(
+    namespace: Namespace | None = Field(
         default=None, description="Namespace of every object; unset means the Helm release namespace."
     )
     environment: Environment = Field(description="Deployment environment: dev, staging or prod.")
@@ -70,7 +75,4 @@ class MlInferenceLoad(ValuesModel):
 
     def problems(self) -> Iterator[Problem]:
         """Cross-field rules; the chart's templates/_validate.tpl fails with the same messages."""
-        # Imported here because the rules module needs this class first.
-        from workload.models.ml_inference_load.rules import cross_field_problems  # noqa: PLC0415
-
         return cross_field_problems(self)

@@ -38,6 +38,7 @@ class ClusterState:
     logs: dict[tuple[str, str], str] = field(default_factory=dict)
     previous_logs: dict[tuple[str, str], str] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    missing_groups: set[str] = field(default_factory=set)  # API groups this cluster does not serve
 
     def put(self, obj: dict[str, Any]) -> None:
         namespace = obj["metadata"].get("namespace", "default")
@@ -46,8 +47,8 @@ class ClusterState:
         items[:] = [o for o in items if o["metadata"]["name"] != obj["metadata"]["name"]] + [obj]
 
 
-def _discovery(path: str) -> dict[str, Any] | None:
-    groups = sorted({gv for gv, _ in RESOURCES.values() if "/" in gv})
+def _discovery(path: str, missing_groups: set[str]) -> dict[str, Any] | None:
+    groups = sorted({gv for gv, _ in RESOURCES.values() if "/" in gv and gv.split("/")[0] not in missing_groups})
     if path == "/api":
         return {"kind": "APIVersions", "versions": ["v1"],
                 "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}  # fmt: skip
@@ -89,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query)
         state = self.server.state
         state.requests.append(self.path)
-        if (found := _discovery(url.path)) is not None:
+        if (found := _discovery(url.path, state.missing_groups)) is not None:
             self._send(200, json.dumps(found).encode())
             return
         parts = url.path.strip("/").split("/")

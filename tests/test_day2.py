@@ -288,6 +288,67 @@ def test_verify_says_what_to_look_at(released: tuple[ClusterState, Kubectl, Runn
     assert "someone/else" in checks["info"].detail
 
 
+def test_verify_on_a_cluster_without_the_gateway_api(released: tuple[ClusterState, Kubectl, Running, str]) -> None:
+    """kubectl api-resources exits 0 with empty output for a missing group: no route check, no error."""
+    state, kube, _, url = released
+    state.missing_groups.add("gateway.networking.k8s.io")
+    checks = verify(kube, "qwen-small", url=url)
+    assert [c.name for c in checks][-1] == "metrics"
+    assert all(c.ok for c in checks), checks
+
+
+def test_verify_url_alone_needs_no_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A team checking its gateway from outside: --url without --release runs the HTTP checks only."""
+    monkeypatch.setenv("KUBECONFIG", "/nonexistent/kubeconfig")
+    monkeypatch.setenv("WORKLOAD_API_KEY", "test-key")
+    with simulated(Settings(model_id="Qwen/Qwen2.5-0.5B-Instruct", api_key="test-key")) as tgi:
+        result = CliRunner().invoke(app, ["verify", "--url", tgi.url, "--model-id", "Qwen/Qwen2.5-0.5B-Instruct"])
+    assert result.exit_code == 0, result.output
+    assert [line.split()[1] for line in result.output.splitlines() if line.startswith("│")] == [
+        "health", "info", "generate", "generate_stream", "chat_completion", "metrics",
+    ]  # fmt: skip
+
+
+def test_verify_table_is_printed_whole_into_a_file() -> None:
+    """Not a terminal: no folding at 80 columns, each check on one line."""
+    with simulated(Settings(model_id="m")) as tgi:
+        tgi.settings.healthy = False
+        result = CliRunner().invoke(app, ["verify", "--url", tgi.url])
+    rows = [line for line in result.output.splitlines() if line.startswith("│")]
+    assert len(rows) == 6, result.output
+    assert max(len(row) for row in rows) > 80
+
+
+def test_verify_with_an_unreachable_url_fails_checks_not_the_command() -> None:
+    result = CliRunner().invoke(app, ["verify", "--url", "http://127.0.0.1:9", "--output", "json"])
+    assert result.exit_code == 1
+    checks = json.loads(result.output)
+    assert [c["ok"] for c in checks] == [False] * 6
+    assert checks[0]["detail"].startswith("no answer")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["verify", "--url", "http://x", "-o", "xml"], 2, "'xml' is not one of"),
+        (["validate", "examples/minimal.yaml", "-o", "xml"], 2, "'xml' is not one of"),
+        (["verify"], 2, "verify: give --release (a release in the cluster) or --url (a TGI server to check)"),
+        (["render", "examples/minimal.yaml"], 3, "render: WORKLOAD_HELM=/nonexistent/helm: no such file"),
+        (["deploy", "examples/minimal.yaml"], 3, "deploy: WORKLOAD_HELM=/nonexistent/helm: no such file"),
+    ],
+    ids=["verify-format", "validate-format", "verify-nothing-to-check", "render-helm", "deploy-helm"],
+)
+def test_failures_are_one_line_with_their_exit_code(
+    monkeypatch: pytest.MonkeyPatch, args: list[str], code: int, message: str
+) -> None:
+    monkeypatch.setenv("WORKLOAD_HELM", "/nonexistent/helm")
+    monkeypatch.chdir(FIXTURES.parent.parent)
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert message in " ".join(result.output.split()), result.output
+
+
 def test_verify_without_the_release(cluster: tuple[ClusterState, Kubectl]) -> None:
     _, kube = cluster
     checks = verify(kube, "missing", url="http://127.0.0.1:9")

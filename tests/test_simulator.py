@@ -233,7 +233,7 @@ def test_cli_refuses_a_busy_port_in_one_line() -> None:
         port = str(tgi.simulator.server_address[1])
         result = subprocess.run([sys.executable, "-m", "workload", "simulate", "--port", port],
                                 capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
-    assert result.returncode == 1
+    assert result.returncode == 3  # workload/errors.py: a port that cannot be listened on
     assert result.stdout == ""
     assert result.stderr.strip().count("\n") == 0
     assert result.stderr.startswith(f"simulate: cannot listen on 127.0.0.1:{port}: ")

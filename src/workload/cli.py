@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 import yaml
@@ -14,13 +18,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from workload.errors import ToolError, WorkloadError
 from workload.helm import HelmError, RenderOptions, find_helm, template
 from workload.manifests import split_manifests
 from workload.models import WORKLOAD_TYPES
 from workload.models.ml_inference_load import MlInferenceLoad
 from workload.ops.deploy import Progress, helm_upgrade_command, run_helm, watch
-from workload.ops.kube import Kubectl, KubeError
+from workload.ops.kube import Kubectl
+from workload.ops.tgi_check import Check
 from workload.ops.verify import verify as run_checks
+from workload.ops.verify import verify_url
 from workload.problems import Problem
 from workload.validation import CheckedFile, check_values_file
 
@@ -32,6 +39,29 @@ app = typer.Typer(
 )
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Output(StrEnum):
+    """Output formats of the commands that report results."""
+
+    text = "text"
+    json = "json"
+
+
+def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Every WorkloadError becomes one line on stderr and its kind's exit code (workload/errors.py)."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except WorkloadError as error:
+            err.print(f"{command.__name__.strip('_')}: {error}", markup=False)
+            raise typer.Exit(error.exit_code) from None
+
+    return run
 
 
 def valid_or_exit(file: Path) -> CheckedFile:
@@ -45,9 +75,10 @@ def valid_or_exit(file: Path) -> CheckedFile:
 
 
 @app.command()
+@one_line_errors
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Values files, or folders of them.", show_default=False)],
-    output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
+    output: Annotated[Output, typer.Option("--output", "-o", help="Report format.")] = Output.text,
     render_manifests: Annotated[
         bool,
         typer.Option("--render", help="Also render with helm and check every object against strict schemas."),
@@ -62,9 +93,6 @@ def validate(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="With --render: helm processes at once.")] = 2,
 ) -> None:
     """Check values files against the workload contract: 'ok', or one line per problem. Exit 1 if any fails."""
-    if output not in ("text", "json"):
-        err.print(f"--output: must be text or json (got {output!r})")
-        raise typer.Exit(2)
     if render_manifests or any(path.is_dir() for path in files):
         # Imported only here: the schema libraries cost startup time a single-file check does not need.
         from workload.fleet import DEFAULT_KUBE_VERSIONS, expand, validate_fleet  # noqa: PLC0415
@@ -80,7 +108,7 @@ def validate(
             report[str(folder)] = [Problem("", "no values files (*.yaml, *.yml) in this folder")]
     else:
         report = {str(path): check_values_file(path).problems for path in files}
-    if output == "json":
+    if output is Output.json:
         data = [
             {"file": name, "valid": not problems, "problems": [asdict(p) for p in problems]}
             for name, problems in report.items()
@@ -97,6 +125,7 @@ def validate(
 
 
 @app.command()
+@one_line_errors
 def render(
     file: Annotated[Path, typer.Argument(help="Values file to render.", show_default=False)],
     output_dir: Annotated[
@@ -141,6 +170,7 @@ def render(
 
 
 @app.command()
+@one_line_errors
 def generate(
     check: Annotated[bool, typer.Option("--check", help="Fail if a generated file is out of date.")] = False,
 ) -> None:
@@ -164,8 +194,11 @@ def generate(
 
 
 @app.command()
+@one_line_errors
 def verify(
-    release: Annotated[str, typer.Option("--release", "-r", help="Helm release name.", show_default=False)],
+    release: Annotated[
+        str | None, typer.Option("--release", "-r", help="Helm release name (omit with --url: HTTP checks only).")
+    ] = None,
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="Namespace of the release.")] = "default",
     context: Annotated[str | None, typer.Option(help="kubectl context (default: current).")] = None,
     url: Annotated[
@@ -174,29 +207,46 @@ def verify(
     gateway_url: Annotated[
         str | None, typer.Option(help="Reach the gateway here (Host header = route host) instead of https://host.")
     ] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
+    model_id: Annotated[
+        str | None, typer.Option(help="Without --release: the model /info must report (default: any).")
+    ] = None,
+    output: Annotated[Output, typer.Option("--output", "-o", help="Report format.")] = Output.text,
 ) -> None:
-    """Check a running release: rollout, model load, /health, /info, generate, stream, chat, /metrics, gateway."""
-    try:
+    """Check a running release: rollout, model load, /health, /info, generate, stream, chat, /metrics, gateway.
+
+    With --url and no --release, only the HTTP checks run, and no cluster is needed: a team checking its
+    gateway from outside. The API key then comes from the WORKLOAD_API_KEY environment variable.
+    """
+    if release is not None:
         checks = run_checks(Kubectl(namespace, context), release, url=url, gateway_url=gateway_url)
-    except KubeError as error:
-        err.print(f"verify: {error}", markup=False)
-        raise typer.Exit(1) from None
-    if output == "json":
-        print(json.dumps([asdict(c) for c in checks], indent=2))
+        title = f"workload verify {release} ({namespace})"
+    elif url is not None:
+        checks = verify_url(url, model_id or "", os.environ.get("WORKLOAD_API_KEY", ""))
+        title = f"workload verify {url}"
     else:
-        table = Table(title=f"workload verify {release} ({namespace})", show_lines=False)
-        for column in ("check", "result", "detail", "look at"):
-            table.add_column(column, overflow="fold")
-        for check in checks:
-            result = "[green]pass[/green]" if check.ok else "[red]FAIL[/red]"
-            table.add_row(check.name, result, escape(check.detail), escape(check.hint if not check.ok else ""))
-        out.print(table)
+        err.print("verify: give --release (a release in the cluster) or --url (a TGI server to check)", markup=False)
+        raise typer.Exit(2)
+    print_checks(checks, title, output)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
 
 
+def print_checks(checks: list[Check], title: str, output: Output) -> None:
+    if output is Output.json:
+        print(json.dumps([asdict(c) for c in checks], indent=2))
+        return
+    table = Table(title=title, show_lines=False)
+    for column in ("check", "result", "detail", "look at"):
+        table.add_column(column, overflow="fold")
+    for check in checks:
+        result = "[green]pass[/green]" if check.ok else "[red]FAIL[/red]"
+        table.add_row(check.name, result, escape(check.detail), escape(check.hint if not check.ok else ""))
+    # Into a file or a CI log the table is printed whole; only a terminal folds it to its width.
+    (out if out.is_terminal else Console(highlight=False, width=1000)).print(table)
+
+
 @app.command()
+@one_line_errors
 def deploy(
     file: Annotated[Path, typer.Argument(help="Values file to deploy.", show_default=False)],
     release: Annotated[str | None, typer.Option(help="Helm release name (default: serviceName).")] = None,
@@ -226,11 +276,7 @@ def deploy(
             detail = f": {progress.detail}" if progress.detail else ""
             out.print(f"[{progress.elapsed:6.0f} s] {progress.phase.value}{detail}", markup=False)
 
-    try:
-        outcome = watch(Kubectl(namespace, context), labels, budget, show)
-    except KubeError as error:
-        err.print(f"deploy: {error}", markup=False)
-        raise typer.Exit(1) from None
+    outcome = watch(Kubectl(namespace, context), labels, budget, show)
     if outcome.ready:
         out.print(f"[green]ready[/green] after {outcome.elapsed:.0f} s")
         out.print(f"check it: workload verify --release {release} --namespace {namespace}", markup=False)
@@ -245,6 +291,7 @@ def deploy(
 
 
 @app.command()
+@one_line_errors
 def simulate(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
@@ -268,11 +315,11 @@ def simulate(
     try:
         serve(settings, host, port)
     except OSError as error:
-        err.print(f"simulate: cannot listen on {host}:{port}: {error.strerror or error}", markup=False)
-        raise typer.Exit(1) from None
+        raise ToolError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
 @app.command(name="types")
+@one_line_errors
 def list_types() -> None:
     """List the workload types this tool knows and their charts."""
     for name, member in WORKLOAD_TYPES.items():

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from workload.errors import HelmError, find_tool, run_tool
 from workload.paths import tools_bin
 from workload.problems import Problem
 
-
-class HelmError(Exception):
-    """helm failed; `problems` are the faults it reported, one per line."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(str(p) for p in problems))
-        self.problems = problems
+__all__ = ["HelmError", "RenderOptions", "find_helm", "problems_from_helm_error", "template"]
 
 
 def find_helm() -> Path:
     """WORKLOAD_HELM, else the project's .tools/bin/helm (Helm 4), else helm on PATH."""
-    if explicit := os.environ.get("WORKLOAD_HELM"):
-        return Path(explicit)
-    local = tools_bin() / "helm"
-    if local.exists():
-        return local
-    if found := shutil.which("helm"):
-        return Path(found)
-    raise HelmError([Problem("", "helm not found: run scripts/setup.sh, or set WORKLOAD_HELM to a helm binary")])
+    return Path(find_tool("helm", "WORKLOAD_HELM", tools_bin()))
 
 
 @dataclass(frozen=True)
@@ -54,7 +39,7 @@ def template(chart: Path, values_files: Sequence[Path], options: RenderOptions, 
         command += ["--kube-version", options.kube_version]
     for api in options.api_versions:
         command += ["--api-versions", api]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = run_tool(command)
     if result.returncode != 0:
         raise HelmError(problems_from_helm_error(result.stderr))
     return result.stdout

@@ -170,8 +170,11 @@ def check_chat_completion(client: TgiClient) -> Check:
 
 
 def metric_total(client: TgiClient, name: str) -> float | None:
-    """Sum of one Prometheus metric's samples (all label sets), or None if absent."""
-    status, raw = client.call("GET", "/metrics")
+    """Sum of one Prometheus metric's samples (all label sets), or None if absent or unreachable."""
+    try:
+        status, raw = client.call("GET", "/metrics")
+    except OSError:
+        return None
     if status != 200:
         return None
     values = [

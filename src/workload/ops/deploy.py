@@ -3,15 +3,16 @@ diagnosis with a fix, within the workload's startup budget."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workload.errors import run_tool
 from workload.ops.kube import Kubectl
 from workload.ops.progress import (
+    Cause,
     Diagnosis,
     LogState,
     Phase,
@@ -34,8 +35,8 @@ def helm_upgrade_command(helm: str, release: str, chart: Path, values: Path, nam
 
 
 def run_helm(command: list[str]) -> str | None:
-    """Run helm; the first error line on failure, else None."""
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    """Run helm; the first error line on failure, else None (a helm that cannot run is a ToolError)."""
+    result = run_tool(command)
     if result.returncode == 0:
         return None
     return next((ln for ln in result.stderr.splitlines() if ln.strip()), "helm failed").removeprefix("Error: ")
@@ -108,9 +109,9 @@ def watch(
 
 
 def _fatal(diagnosis: Diagnosis, pod: dict[str, Any] | None, elapsed: float) -> bool:
-    if diagnosis.problem.startswith(("no node", "the GPU nodes", "the pod cannot be scheduled")):
+    if diagnosis.cause is Cause.UNSCHEDULABLE:
         return elapsed >= UNSCHEDULABLE_GRACE_SECONDS
-    if diagnosis.problem == "the TGI image cannot be pulled" and pod is not None:
+    if diagnosis.cause is Cause.IMAGE_PULL and pod is not None:
         waiting = container_state(pod).get("waiting") or {}
         return waiting.get("reason") != "ErrImagePull"  # a first pull error may be transient; BackOff is not
     return True

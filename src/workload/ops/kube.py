@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -19,23 +17,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from workload.chart_facts import CONTAINER_NAME
+from workload.errors import ClusterError, ToolError, find_tool, run_tool
 from workload.paths import tools_bin
-
-
-class KubeError(Exception):
-    """kubectl failed; the message is its first error line."""
 
 
 def find_kubectl() -> str:
     """WORKLOAD_KUBECTL, else the project's .tools/bin/kubectl, else kubectl on PATH."""
-    if explicit := os.environ.get("WORKLOAD_KUBECTL"):
-        return explicit
-    local = tools_bin() / "kubectl"
-    if local.exists():
-        return str(local)
-    if found := shutil.which("kubectl"):
-        return found
-    raise KubeError("kubectl not found: run scripts/setup.sh, or set WORKLOAD_KUBECTL")
+    return find_tool("kubectl", "WORKLOAD_KUBECTL", tools_bin())
 
 
 def selector(labels: dict[str, str]) -> str:
@@ -58,21 +46,19 @@ class Kubectl:
 
     def run(self, *args: str, timeout: float = 30) -> str:
         try:
-            result = subprocess.run(
-                [*self._base(), *args], capture_output=True, text=True, timeout=timeout, check=False
-            )
+            result = run_tool([*self._base(), *args], timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise KubeError(f"kubectl {args[0]} timed out after {timeout:.0f} s") from None
+            raise ClusterError(f"kubectl {args[0]} timed out after {timeout:.0f} s") from None
         if result.returncode != 0:
             first = next((ln for ln in result.stderr.splitlines() if ln.strip()), "kubectl failed")
-            raise KubeError(first.removeprefix("error: ").removeprefix("Error from server "))
+            raise ClusterError(first.removeprefix("error: ").removeprefix("Error from server "))
         return result.stdout
 
     def get(self, resource: str, name: str) -> dict[str, Any] | None:
         """One object, or None when it does not exist."""
         try:
             found: dict[str, Any] = json.loads(self.run("get", resource, name, "--output", "json"))
-        except KubeError as error:
+        except ClusterError as error:
             if "NotFound" in str(error) or "not found" in str(error):
                 return None
             raise
@@ -93,7 +79,7 @@ class Kubectl:
             args.append("--previous")
         try:
             return self.run(*args)
-        except KubeError as error:
+        except ClusterError as error:
             if "waiting to start" in str(error) or "previous terminated container" in str(error):
                 return ""
             raise
@@ -112,22 +98,25 @@ class Kubectl:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             local = probe.getsockname()[1]
-        process = subprocess.Popen(
-            [*self._base(), "port-forward", target, f"{local}:{remote_port}", "--address", "127.0.0.1"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        try:
+            process = subprocess.Popen(
+                [*self._base(), "port-forward", target, f"{local}:{remote_port}", "--address", "127.0.0.1"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+        except OSError as error:
+            raise ToolError(f"cannot run {self.binary}: {error.strerror or error}") from None
         try:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 if process.poll() is not None:
                     message = process.stderr.read().strip() if process.stderr else ""
-                    raise KubeError(f"port-forward to {target} failed: {message}")
+                    raise ClusterError(f"port-forward to {target} failed: {message}")
                 with socket.socket() as client:
                     if client.connect_ex(("127.0.0.1", local)) == 0:
                         break
                 time.sleep(0.2)
             else:
-                raise KubeError(f"port-forward to {target} did not open within {timeout:.0f} s")
+                raise ClusterError(f"port-forward to {target} did not open within {timeout:.0f} s")
             yield local
         finally:
             process.terminate()

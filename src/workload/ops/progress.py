@@ -28,6 +28,14 @@ class Phase(Enum):
     READY = "ready"
 
 
+class Cause(Enum):
+    """Kinds of failure that may still resolve themselves, so `deploy` waits before calling them fatal."""
+
+    UNSCHEDULABLE = "unschedulable"  # a cluster autoscaler may still add a node
+    IMAGE_PULL = "image pull"  # a first pull error may be transient; BackOff is not
+    OTHER = "other"
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     """A failure: what went wrong, the fix, and the line or message that shows it."""
@@ -35,6 +43,7 @@ class Diagnosis:
     problem: str
     fix: str
     evidence: str = ""
+    cause: Cause = Cause.OTHER
 
 
 @dataclass
@@ -160,20 +169,22 @@ def pod_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]]) -> Diagnosi
     if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
         message = scheduled.get("message", "")
         if "Insufficient" in message and "gpu" in message:
-            return Diagnosis("no node has a free GPU", "free a GPU, add GPU nodes, or lower gpu.count", message)
+            return Diagnosis("no node has a free GPU", "free a GPU, add GPU nodes, or lower gpu.count", message,
+                             Cause.UNSCHEDULABLE)  # fmt: skip
         if "untolerated taint" in message:
             return Diagnosis("the GPU nodes are tainted and the pod does not tolerate it",
-                             "add the taint to gpu.tolerations", message)  # fmt: skip
+                             "add the taint to gpu.tolerations", message, Cause.UNSCHEDULABLE)  # fmt: skip
         if "node affinity/selector" in message:
-            return Diagnosis("no node matches gpu.nodeSelector", "check the GPU nodes' labels", message)
-        return Diagnosis("the pod cannot be scheduled", "read the message", message)
+            return Diagnosis("no node matches gpu.nodeSelector", "check the GPU nodes' labels", message,
+                             Cause.UNSCHEDULABLE)  # fmt: skip
+        return Diagnosis("the pod cannot be scheduled", "read the message", message, Cause.UNSCHEDULABLE)
     status = _container_status(pod)
     waiting = container_state(pod).get("waiting") or {}
     reason, message = waiting.get("reason", ""), waiting.get("message", "")
     if reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName"):
         return Diagnosis("the TGI image cannot be pulled",
                          "check inference.image.repository/tag/digest, and pullSecrets for a private mirror",
-                         message or reason)  # fmt: skip
+                         message or reason, Cause.IMAGE_PULL)  # fmt: skip
     if reason == "CreateContainerConfigError":
         fix = ("the ExternalSecret has not produced the Secret yet: kubectl describe externalsecret"
                if "secret" in message.lower() else "read the message")  # fmt: skip

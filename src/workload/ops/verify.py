@@ -7,7 +7,8 @@ from contextlib import ExitStack
 from typing import Any
 
 from workload.chart_facts import CHART_NAME, SERVICE_PORT
-from workload.ops.kube import Kubectl, KubeError, container_env, secret_value
+from workload.errors import ClusterError
+from workload.ops.kube import Kubectl, container_env, secret_value
 from workload.ops.progress import Phase, read_log
 from workload.ops.tgi_check import (
     Check,
@@ -98,6 +99,13 @@ def http_checks(client: TgiClient, model_id: str) -> list[Check]:
     return checks
 
 
+def verify_url(
+    url: str, model_id: str, api_key: str, client_factory: Callable[..., TgiClient] = TgiClient
+) -> list[Check]:
+    """The HTTP checks alone, against a TGI server or gateway at `url`: no cluster needed."""
+    return http_checks(client_factory(url, api_key), model_id)
+
+
 def gateway_check(
     route: dict[str, Any], api_key: str, gateway_url: str | None, client_factory: Callable[..., TgiClient]
 ) -> Check:
@@ -123,7 +131,7 @@ def verify(
     """Every check, in the order of the testing plan; a failed step skips the ones that need it."""
     try:
         deployment = find_deployment(kube, release)
-    except KubeError as error:
+    except ClusterError as error:
         return [Check("rollout", False, f"cannot read the cluster: {error}", "kubectl config current-context")]
     checks = [check_rollout(deployment, release, kube.namespace)]
     if deployment is None:
@@ -139,7 +147,7 @@ def verify(
             try:
                 port = stack.enter_context(kube.port_forward(f"service/{name}", SERVICE_PORT))
                 base = f"http://127.0.0.1:{port}"
-            except KubeError as error:
+            except ClusterError as error:
                 checks.append(Check("health", False, str(error), f"kubectl -n {kube.namespace} get endpoints {name}"))
                 return checks + _skipped([*HTTP_CHECKS[1:], "gateway"], "no connection to the Service")
         checks += http_checks(client_factory(base, api_key), model_id)
@@ -150,8 +158,9 @@ def verify(
 
 
 def _has_routes(kube: Kubectl) -> bool:
+    """Whether the cluster serves HTTPRoutes. kubectl exits 0 with empty output when the group is missing."""
     try:
-        kube.run("api-resources", "--api-group", "gateway.networking.k8s.io", "--output", "name")
-    except KubeError:
+        served = kube.run("api-resources", "--api-group", "gateway.networking.k8s.io", "--output", "name")
+    except ClusterError:
         return False
-    return True
+    return any(name.split(".")[0] == "httproutes" for name in served.split())

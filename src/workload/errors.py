@@ -1,0 +1,84 @@
+"""The user-facing failures of the `workload` command: one family, one line each, one exit code per kind.
+
+Commands raise these; `cli.py` catches them in one place and prints the message as one line. Problems
+with a values file are not exceptions (they are `Problem`s, reported per file with exit code 1).
+
+| exit code | meaning |
+|---|---|
+| 0 | done; every check passed |
+| 1 | the values, the render, the deploy or a check failed (each problem printed) |
+| 2 | the command line is wrong (an unknown option or a value it does not take) |
+| 3 | a tool is missing or cannot run (helm, kubectl), or a port cannot be listened on |
+| 4 | the cluster or a server could not be reached or refused the request |
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from workload.problems import Problem
+
+
+class WorkloadError(Exception):
+    """A failure a person can act on; str() is one line."""
+
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(message.split()) if "\n" in message else message)
+
+
+class ToolError(WorkloadError):
+    """A tool the command needs is missing, or cannot be run."""
+
+    exit_code = 3
+
+
+class ClusterError(WorkloadError):
+    """kubectl (and so the cluster) failed; the message is kubectl's first error line."""
+
+    exit_code = 4
+
+
+class HttpError(WorkloadError):
+    """A server could not be reached or did not answer as TGI does."""
+
+    exit_code = 4
+
+
+class HelmError(WorkloadError):
+    """helm failed; `problems` are the faults it reported, one per line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def find_tool(name: str, variable: str, project_bin: Path) -> str:
+    """$variable (checked), else the project's tools folder, else PATH; a one-line ToolError otherwise."""
+    if explicit := os.environ.get(variable):
+        path = Path(explicit)
+        if not path.is_file():
+            raise ToolError(f"{variable}={explicit}: no such file; point it at a {name} binary, or unset it")
+        if not os.access(path, os.X_OK):
+            raise ToolError(f"{variable}={explicit}: not executable; point it at a {name} binary, or unset it")
+        return explicit
+    local = project_bin / name
+    if local.exists():
+        return str(local)
+    if found := shutil.which(name):
+        return found
+    raise ToolError(f"{name} not found: run scripts/setup.sh in a checkout, put {name} on PATH, or set {variable}")
+
+
+def run_tool(command: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """subprocess.run for helm and kubectl: a binary that cannot be started is a ToolError, not a traceback."""
+    try:
+        return subprocess.run(list(command), capture_output=True, text=True, check=False, **kwargs)
+    except OSError as error:
+        raise ToolError(f"cannot run {command[0]}: {error.strerror or error}") from None

@@ -42,7 +42,7 @@ def test_validate_reports_one_line_per_problem(run: CliRunner, bad_file: Path) -
     lines = result.output.splitlines()
     assert lines[0] == f"{MINIMAL}: ok"
     assert lines[1].startswith(f"{bad_file}: gpu.count: must be >= 1")
-    assert lines[2].startswith(f"{bad_file}: gpus: unknown field; allowed here: ")
+    assert lines[2] == f"{bad_file}: gpus: unknown field; did you mean gpu?"
     assert len(lines) == 3
 
 
@@ -82,7 +82,54 @@ def test_unreadable_files_get_one_line(run: CliRunner, tmp_path: Path, content: 
 def test_empty_directory_is_reported(run: CliRunner, tmp_path: Path) -> None:
     result = run.invoke(app, ["validate", str(tmp_path)])
     assert result.exit_code == 1
-    assert result.output == f"{tmp_path}: no values files (*.yaml, *.yml) in this folder\n"
+    assert result.output == f"{tmp_path}: no values files (.yaml, .yml or .json) in this folder\n"
+
+
+def test_folder_mode_validates_json_and_any_case_and_says_what_it_skipped(run: CliRunner, tmp_path: Path) -> None:
+    """A broken .json or .YAML in a folder used to be skipped without a word, with exit code 0."""
+    good = (EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")
+    (tmp_path / "a.yaml").write_text(good, encoding="utf-8")
+    (tmp_path / "b.json").write_text('{"workloadType": "ML_INFERENCE_LOAD", "serviceName": "1bad"}', encoding="utf-8")
+    (tmp_path / "C.YAML").write_text(good, encoding="utf-8")
+    (tmp_path / "notes.yaml.txt").write_text("not values", encoding="utf-8")
+    (tmp_path / "nested").mkdir()
+    (tmp_path / ".gitkeep").write_text("", encoding="utf-8")
+    result = run.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert f"{tmp_path / 'a.yaml'}: ok" in lines
+    assert f"{tmp_path / 'C.YAML'}: ok" in lines
+    assert any(line.startswith(f"{tmp_path / 'b.json'}: serviceName: must be") for line in lines)
+    assert f"{tmp_path / 'notes.yaml.txt'}: skipped: not a values file (.yaml, .yml or .json)" in lines
+    assert f"{tmp_path / 'nested'}: skipped: a folder; folders are not searched recursively" in lines
+    assert not any(".gitkeep" in line for line in lines)
+
+
+def test_a_json_values_file_validates_on_its_own_as_in_a_folder(run: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "values.json"
+    path.write_text(json.dumps(yaml.safe_load((EXAMPLES / "minimal.yaml").read_text(encoding="utf-8"))))
+    assert run.invoke(app, ["validate", str(path)]).exit_code == 0
+    assert run.invoke(app, ["validate", str(tmp_path)]).output == f"{path}: ok\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ("modle:\n  id: x\n", "modle: unknown field; did you mean model?"),
+        ("gpu:\n  cuont: 2\n", "gpu.cuont: unknown field; did you mean count?"),
+        ("zzz: 1\n", "zzz: unknown field; allowed here: apiKey, automountServiceAccountToken,"),
+        ('gpu:\n  nodeSelector:\n    "a\\nb": x\n', 'gpu.nodeSelector["a\\nb"]: must be a Kubernetes label key'),
+        ('"mo\\ndel": 1\n', '["mo\\ndel"]: unknown field; did you mean model?'),
+    ],
+    ids=["near-top", "near-nested", "nothing-near", "newline-in-a-key", "newline-in-an-unknown-key"],
+)
+def test_key_problems_read_well_on_one_line(run: CliRunner, tmp_path: Path, content: str, line: str) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text((EXAMPLES / "minimal.yaml").read_text(encoding="utf-8") + content, encoding="utf-8")
+    result = run.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1, result.output
+    assert result.output.startswith(f"{path}: {line}"), result.output
 
 
 def test_render_to_stdout(run: CliRunner) -> None:

@@ -99,13 +99,16 @@ def validate(
         from workload.kubeschema import CrdSchemas  # noqa: PLC0415
 
         crd_schemas = CrdSchemas(sorted(crds.glob("*.yaml"))) if crds else None
+        found = expand(files)
+        for path, reason in found.skipped.items():
+            err.print(f"{path}: skipped: {reason}", markup=False)
         verdicts = validate_fleet(
-            expand(files), render=render_manifests, kube_versions=tuple(kube_versions or DEFAULT_KUBE_VERSIONS),
+            found.files, render=render_manifests, kube_versions=tuple(kube_versions or DEFAULT_KUBE_VERSIONS),
             crds=crd_schemas, jobs=jobs,
         )  # fmt: skip
         report = {str(v.path): v.problems for v in verdicts}
-        for folder in (path for path in files if path.is_dir() and not expand([path])):
-            report[str(folder)] = [Problem("", "no values files (*.yaml, *.yml) in this folder")]
+        for folder in found.empty_folders:
+            report[str(folder)] = [Problem("", "no values files (.yaml, .yml or .json) in this folder")]
     else:
         report = {str(path): check_values_file(path).problems for path in files}
     if output is Output.json:

@@ -50,15 +50,42 @@ class Verdict:
         return not self.problems
 
 
-def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; folders become their *.yaml and *.yml files, sorted."""
-    found: list[Path] = []
+# Helm reads any values file as YAML, and JSON is YAML: folders are searched for these (any case).
+VALUES_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class Expanded:
+    """Values files found in the paths given, and what was passed over in their folders, and why."""
+
+    files: list[Path]
+    skipped: dict[Path, str]
+    empty_folders: list[Path]
+
+
+def expand(paths: Iterable[Path]) -> Expanded:
+    """Files as given; a folder gives its values files (sorted); other entries are reported as skipped."""
+    files: list[Path] = []
+    skipped: dict[Path, str] = {}
+    empty: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-        else:
-            found.append(path)
-    return found
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = []
+        for entry in sorted(path.iterdir()):
+            if entry.name.startswith("."):
+                continue  # hidden files (.gitkeep, editor swap files) are not values files by convention
+            if entry.is_dir():
+                skipped[entry] = "a folder; folders are not searched recursively"
+            elif entry.suffix.lower() in VALUES_SUFFIXES:
+                found.append(entry)
+            else:
+                skipped[entry] = "not a values file (.yaml, .yml or .json)"
+        if not found:
+            empty.append(path)
+        files += found
+    return Expanded(files, skipped, empty)
 
 
 class ObjectChecker:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from workload.errors import HelmError, find_tool, run_tool
 from workload.paths import tools_bin
-from workload.problems import Problem
+from workload.problems import Problem, field_path
 
 __all__ = ["HelmError", "RenderOptions", "find_helm", "problems_from_helm_error", "template"]
 
@@ -51,11 +51,9 @@ _EXECUTION = re.compile(r"execution error at \([^)]*\): (.*)$")
 
 
 def _pointer_to_path(pointer: str) -> str:
-    """'/environmentVariables/0/name' -> 'environmentVariables[0].name'."""
-    out = ""
-    for part in [p for p in pointer.split("/") if p]:
-        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
-    return out
+    """'/environmentVariables/0/name' -> 'environmentVariables[0].name' (JSON pointer escapes undone)."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/") if p]
+    return field_path(int(p) if p.isdigit() else p for p in parts)
 
 
 def _dotted_to_path(dotted: str) -> str:

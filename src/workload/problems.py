@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+# A key shown as written: printable, no spaces, brackets or quotes. Others are shown quoted, so that a
+# problem is always one line whatever the key holds (a newline, a tab, U+2028).
+_PLAIN_KEY = re.compile(r"^[^\s\[\]\"\\]+$")
+
+
+def field_path(parts: Iterable[int | str]) -> str:
+    """('environmentVariables', 0, 'name') -> 'environmentVariables[0].name'; odd keys as ["..."]."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.match(part) and part.isprintable():
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part)}]"
+    return out
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ user wrote (camelCase, [index]) and say what is allowed, in the words of the typ
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
 from typing import Any, Literal, get_args, get_origin
@@ -14,18 +15,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from workload.models.common import PATTERN_TEXT
-from workload.problems import Problem
-
-
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """('environmentVariables', 0, 'name') -> 'environmentVariables[0].name'."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
+from workload.problems import Problem, field_path
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -100,8 +90,11 @@ def message_for(error: ErrorDetails, model: type[BaseModel]) -> str:
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":
-        allowed = ", ".join(_allowed_keys(model, error["loc"][:-1]))
-        return f"unknown field; allowed here: {allowed}"
+        allowed = _allowed_keys(model, error["loc"][:-1])
+        key = error["loc"][-1]
+        if isinstance(key, str) and (near := difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)):
+            return f"unknown field; did you mean {near[0]}?"
+        return f"unknown field; allowed here: {', '.join(allowed)}"
     if kind == "string_pattern_mismatch":
         text = PATTERN_TEXT.get(str(ctx.get("pattern")), f"a string matching {ctx.get('pattern')}")
         return f"must be {text} (got {got!r})"
@@ -135,6 +128,6 @@ def problems_from_validation_error(exc: ValidationError, model: type[BaseModel])
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
         # A failed union member adds its type to loc (e.g. 'str'); the user never wrote that part.
-        loc = tuple(p for p in loc if not (isinstance(p, str) and p in ("str", "int", "function-after")))
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p in ("str", "int", "function-after", "[key]")))
         problems.append(Problem(field_path(loc), message_for(error, model)))
     return problems

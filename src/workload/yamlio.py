@@ -13,6 +13,7 @@ The loader below resolves scalars like go-yaml does, so both tools see the same 
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 from decimal import Decimal
@@ -105,7 +106,25 @@ def _go_float(value: float) -> str:
     return f"{prefix}{text[:point]}.{text[point:]}"
 
 
+def _refuse_duplicate_keys(loader: yaml.SafeLoader, node: yaml.MappingNode) -> None:
+    """Helm keeps the last of two equal keys without a word; a values file with both is a mistake.
+    Keys brought in by a merge (<<) may be overridden: only the mapping's own keys count."""
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+            continue
+        key = go_key(loader.construct_object(key_node))
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise ValuesFileError(
+                f"{json.dumps(str(key))} is set twice, on lines {seen[key]} and {line}; Helm would silently use "
+                "the last one, so keep one"
+            )
+        seen[key] = line
+
+
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    _refuse_duplicate_keys(loader, node)
     loader.flatten_mapping(node)  # merge keys (<<), as go-yaml does
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:

@@ -255,7 +255,10 @@ class TestAccessControl:
         namespaces = [s["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for s in callers["from"]]
         assert namespaces == ["istio-ingress", "monitoring"]
         assert {p["port"] for p in callers["ports"]} == {8080, 15008}
-        assert probes["from"] == [{"ipBlock": {"cidr": "169.254.7.127/32"}}]
+        assert probes["from"] == [  # IPv4 and IPv6 (dual-stack) probe SNAT addresses of istio-cni
+            {"ipBlock": {"cidr": "169.254.7.127/32"}},
+            {"ipBlock": {"cidr": "fd16:9254:7127:1337:ffff:ffff:ffff:ffff/128"}},
+        ]
         test_policy = policies["qwen-small-helm-test"]
         assert test_policy["ingress"] == []
         assert {p["port"] for rule in test_policy["egress"] for p in rule["ports"]} == {8080, 15008, 53}

@@ -109,5 +109,6 @@ class NetworkPolicy(ValuesModel):
     istio_ambient: bool = Field(
         default=True,
         description="Also allow Istio ambient's HBONE tunnel (port 15008) and its kubelet-probe address "
-        "(169.254.7.127), without which a meshed pod gets no traffic and fails its probes.",
+        "(169.254.7.127, and fd16:9254:7127:1337:ffff:ffff:ffff:ffff on IPv6), without which a meshed pod gets "
+        "no traffic and fails its probes.",
     )

@@ -63,7 +63,8 @@ VaultPath = Annotated[
     StringConstraints(
         pattern=explained(
             r"^(/*[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*)?$",
-            "empty, or a Vault KV path such as 'secret/shared/huggingface/token': segments of letters, "
+            "empty, or a Vault KV path inside the store's mount such as 'shared/huggingface/token': segments of "
+            "letters, "
             "digits, '_', '-' and '.', separated by single '/', no trailing '/'",
         ),
         max_length=512,

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -31,10 +32,10 @@ MODELS = ["Qwen/Qwen2.5-0.5B-Instruct", "meta-llama/Llama-3.2-1B-Instruct", "mis
           "google/gemma-2-9b-it", "microsoft/Phi-3.5-mini-instruct", "TheBloke/Llama-2-13B-AWQ"]  # fmt: skip
 
 
-def workload(i: int, rng: random.Random) -> tuple[dict, bool]:
+def workload(i: int, rng: random.Random) -> tuple[dict[str, Any], bool]:
     """The i-th workload and whether it is meant to be valid (about one in twelve is not)."""
     gpus = rng.choice([1, 1, 1, 2, 4])
-    doc: dict = {
+    doc: dict[str, Any] = {
         "workloadType": "ML_INFERENCE_LOAD",
         "serviceName": f"llm-{i:04d}",
         "serviceCatalog": rng.choice(["ml-team", "search", "support-bots"]),
@@ -132,8 +133,9 @@ def main() -> int:
         print(f"      of which {step:22s} {seconds:8.2f} s ({seconds / args.n * 1000:.0f} ms a file)")
     print(f"(b) workload validate --render (one call):        {fleet_seconds:8.2f} s")
     print(f"ratio (a)/(b):                                    {loop_seconds / fleet_seconds:8.1f} x")
-    print(f"verdicts identical: {same} ({sum(fleet_verdicts.values())} valid, "
-          f"{len(fleet_verdicts) - sum(fleet_verdicts.values())} invalid); as meant: {fleet_verdicts == meant}")  # fmt: skip
+    valid_count = sum(fleet_verdicts.values())
+    print(f"verdicts identical: {same} ({valid_count} valid, {len(fleet_verdicts) - valid_count} invalid); "
+          f"as meant: {fleet_verdicts == meant}")  # fmt: skip
     print(f"single `workload validate FILE`: median {statistics.median(single) * 1000:.0f} ms, "
           f"max {max(single) * 1000:.0f} ms over {len(single)} runs")  # fmt: skip
     return 0 if same else 1

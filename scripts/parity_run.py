@@ -22,9 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from parity import Tally, check_document, documents, dump, mutate  # noqa: E402
 
+from parity import Tally, check_document, documents, dump, mutate  # noqa: E402
 from workload.fleet import ObjectChecker  # noqa: E402
 from workload.kubeschema import CrdSchemas  # noqa: E402
 
@@ -71,7 +70,8 @@ def main() -> int:
     checked_in = time.perf_counter() - start
 
     total = Tally()
-    print(f"{'documents':28s} {'total':>7s} {'accepted':>9s} {'rejected':>9s} {'disagree':>9s} {'bad objects':>12s} {'unclear':>8s}")
+    print(f"{'documents':28s} {'total':>7s} {'accepted':>9s} {'rejected':>9s} {'disagree':>9s} "
+          f"{'bad objects':>12s} {'unclear':>8s}")  # fmt: skip
     for kind, tally in sorted(tallies.items()):
         print(f"{kind:28s} {tally.documents:7d} {tally.accepted:9d} {tally.rejected:9d} {len(tally.disagreements):9d} "
               f"{len(tally.bad_manifests):12d} {len(tally.unclear_errors):8d}")  # fmt: skip

@@ -4,8 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
 
-ruff check src tests
-ruff format --check src tests
-mypy src
+# The same strictness for the product, its tests and its scripts.
+ruff check src tests scripts
+ruff format --check src tests scripts
+mypy src tests scripts
 workload generate --check
 python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"

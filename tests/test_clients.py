@@ -17,6 +17,7 @@ import openai
 import pytest
 import text_generation
 from huggingface_hub import InferenceClient
+from openai.types.chat import ChatCompletionMessageParam
 
 from conftest import EXAMPLES, by_kind, helm_path, render_docs
 from gateway import route_matches
@@ -25,7 +26,8 @@ from workload.simulate.tgi_simulator import Settings
 
 API_KEY = "sk-simulated-0123"
 PROMPT = "Kubernetes is"
-MESSAGES = [{"role": "user", "content": "What is Kubernetes?"}]
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "What is Kubernetes?"}]  # openai's type
+HUB_MESSAGES: list[dict[str, Any]] = [{"role": "user", "content": "What is Kubernetes?"}]  # huggingface_hub's
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
@@ -76,10 +78,11 @@ CALLS: dict[str, Callable[[str], str]] = {
         list(hub(url).text_generation(PROMPT, max_new_tokens=8, stream=True, details=True))[-1].generated_text
     ),
     "huggingface_hub chat_completion": lambda url: _text(
-        hub(url).chat_completion(MESSAGES, max_tokens=8).choices[0].message.content
+        hub(url).chat_completion(HUB_MESSAGES, max_tokens=8).choices[0].message.content
     ),
     "huggingface_hub chat_completion stream": lambda url: "".join(
-        chunk.choices[0].delta.content or "" for chunk in hub(url).chat_completion(MESSAGES, max_tokens=8, stream=True)
+        chunk.choices[0].delta.content or ""
+        for chunk in hub(url).chat_completion(HUB_MESSAGES, max_tokens=8, stream=True)
     ),
     "openai chat.completions": lambda url: _text(
         oai(url).chat.completions.create(model="tgi", messages=MESSAGES, max_tokens=8).choices[0].message.content

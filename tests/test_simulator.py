@@ -164,7 +164,7 @@ def test_concurrency_limit_answers_429_and_streams_an_overload_event() -> None:
 def test_metrics_have_tgis_names_and_types(tgi: Running) -> None:
     call(tgi.url, "POST", "/generate", {"inputs": "a", "parameters": {"max_new_tokens": 2}})
     text = call(tgi.url, "GET", "/metrics")[2].decode()
-    types = dict(line.split(" ")[2:4] for line in text.splitlines() if line.startswith("# TYPE "))  # type: ignore[misc]
+    types = {line.split(" ")[2]: line.split(" ")[3] for line in text.splitlines() if line.startswith("# TYPE ")}
     assert {name: types.get(name) for name in SERVED_METRICS} == SERVED_METRICS
     assert "tgi_request_count 1" in text.splitlines()
     assert 'tgi_request_duration_bucket{le="+Inf"} 1' in text

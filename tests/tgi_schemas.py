@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -63,7 +64,7 @@ INFO = {
 SIMPLE_TOKEN = {"id": int, "text": str, "start": int, "stop": int}
 
 
-def shape_errors(document: Any, shape: dict[str, type]) -> list[str]:
+def shape_errors(document: Any, shape: Mapping[str, type[Any]]) -> list[str]:
     if not isinstance(document, dict):
         return [f"expected an object, got {type(document).__name__}"]
     return [

@@ -21,7 +21,7 @@ from workload.cli import app
 from workload.kubeschema import CrdSchemas, builtin_errors
 from workload.ops.deploy import Outcome, Progress, helm_upgrade_command, run_helm, watch
 from workload.ops.kube import Kubectl
-from workload.ops.progress import Phase, pod_diagnosis, read_log
+from workload.ops.phases import Phase, pod_diagnosis, read_log
 from workload.ops.verify import verify
 from workload.paths import tools_bin
 from workload.simulate.tgi_simulator import Settings

@@ -15,7 +15,7 @@ import yaml
 
 from conftest import CHART, EXAMPLES, HelmFailed, Render, by_kind, container, env_of, helm_path, helm_template
 from workload.chart_facts import CHART_LABEL_KEYS, SELECTOR_LABEL_KEYS
-from workload.ops.progress import Phase, read_log
+from workload.ops.phases import Phase, read_log
 from workload.ops.tgi_check import TgiClient, check_chat_completion
 
 CHART_FILES = CHART / "files"

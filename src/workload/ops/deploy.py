@@ -11,7 +11,7 @@ from typing import Any
 
 from workload.errors import run_tool
 from workload.ops.kube import Kubectl
-from workload.ops.progress import (
+from workload.ops.phases import (
     Cause,
     Diagnosis,
     LogState,

@@ -9,7 +9,7 @@ from typing import Any
 from workload.chart_facts import CHART_NAME, SERVICE_PORT
 from workload.errors import ClusterError
 from workload.ops.kube import Kubectl, container_env, secret_value
-from workload.ops.progress import Phase, read_log
+from workload.ops.phases import Phase, read_log
 from workload.ops.tgi_check import (
     Check,
     TgiClient,

@@ -17,7 +17,7 @@ from workload.models.common import (
     ValuesModel,
 )
 from workload.models.ml_inference_load.exposure import BasicMonitoring, Ingress, Monitoring, NetworkPolicy
-from workload.models.ml_inference_load.operations import HelmTest, Simulator
+from workload.models.ml_inference_load.extra_pods import HelmTest, Simulator
 from workload.models.ml_inference_load.rules import cross_field_problems
 from workload.models.ml_inference_load.secrets import ApiKey, HfToken, SecretStore, Vault
 from workload.models.ml_inference_load.security import ContainerSecurityContext, PodSecurityContext

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,21 @@ def test_cli_over_a_folder(folder: Path) -> None:
     lines = result.output.splitlines()
     assert sum(line.endswith(": ok") for line in lines) == len(list(folder.glob("*.yaml"))) - 2
     assert any(line.startswith(f"{folder / 'broken.yaml'}: gpus: unknown field") for line in lines)
+
+
+_FORK_THREADS: list[set[str]] = []
+os.register_at_fork(before=lambda: _FORK_THREADS.append({t.name for t in threading.enumerate()}))
+
+
+def test_workers_are_forked_before_any_helm_thread_starts(folder: Path) -> None:
+    """Forking while threads run can deadlock the child (CPython warns from 3.12): the checker workers
+    must be forked while only the threads that were there before the call exist."""
+    minimal = (EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")
+    for i in range(45):  # two batches of 40: the second goes to forked workers
+        (folder / f"many-{i:02d}.yaml").write_text(minimal.replace("qwen-small", f"qwen-{i:02d}"), encoding="utf-8")
+    before = {t.name for t in threading.enumerate()}
+    _FORK_THREADS.clear()
+    verdicts = validate_fleet(sorted(folder.glob("many-*.yaml")), render=True, jobs=2)
+    assert all(v.valid for v in verdicts)
+    assert _FORK_THREADS, "no worker was forked: the test does not test anything"
+    assert all(threads <= before for threads in _FORK_THREADS), (before, _FORK_THREADS)

@@ -220,17 +220,20 @@ def validate_fleet(
     ]
     _checker = ObjectChecker(kube_versions, crds)
     workers = max(1, jobs)
-    with ThreadPoolExecutor(max_workers=workers) as renderers:
-        futures = [renderers.submit(_render_batch, helm, member, batch) for member, batch in batches]
-        # The first batch is checked here while helm renders the others; that builds every validator
-        # once. The other batches go, as soon as each is rendered, to worker processes forked after
-        # that, which inherit the validators instead of rebuilding them.
-        results = [_check_batch(_checker, futures[0].result())]
-        if len(futures) > 1:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as checkers:
-                pending = [checkers.submit(_check_in_worker, future.result()) for future in futures[1:]]
-                results += [job.result() for job in pending]
+    # The first batch is rendered and checked here, before any thread exists: that builds every
+    # validator once. The worker processes for the other batches are forked next, still before any
+    # thread starts (forking a process that runs threads can deadlock the child on a lock a thread
+    # held), and inherit the warm validators. Only then do helm renders run in threads.
+    first, *rest = batches
+    results = [_check_batch(_checker, _render_batch(helm, *first))]
+    if rest:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as checkers:
+            checkers.submit(int).result()  # forks every worker now (fork pools start all at the first submit)
+            with ThreadPoolExecutor(max_workers=workers) as renderers:
+                rendered = [renderers.submit(_render_batch, helm, member, batch) for member, batch in rest]
+                pending = [checkers.submit(_check_in_worker, future.result()) for future in rendered]
+            results += [job.result() for job in pending]
     for result in results:
         for path, (problems, objects) in result.items():
             verdicts[path].problems = problems

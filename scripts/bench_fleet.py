@@ -120,11 +120,17 @@ def main() -> int:
         fleet_seconds = time.perf_counter() - start
         fleet_verdicts = {Path(r["file"]).name: r["valid"] for r in json.loads(result.stdout)}
 
-        single = []
-        for _ in range(7):
+        # One file, side by side: `workload validate FILE` and `helm template` of the same file, interleaved
+        # so that both see the same machine load.
+        single, helm_single = [], []
+        for _ in range(9):
             start = time.perf_counter()
             subprocess.run([str(BIN / "workload"), "validate", str(files[0])], capture_output=True, check=False)
             single.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            subprocess.run([str(HELM), "template", "one", str(CHART), "-f", str(files[0])], capture_output=True,
+                           check=False)  # fmt: skip
+            helm_single.append(time.perf_counter() - start)
 
     same = loop_verdicts == fleet_verdicts
     print(f"files: {args.n} ({sum(meant.values())} meant valid, {args.n - sum(meant.values())} meant invalid)")
@@ -136,8 +142,9 @@ def main() -> int:
     valid_count = sum(fleet_verdicts.values())
     print(f"verdicts identical: {same} ({valid_count} valid, {len(fleet_verdicts) - valid_count} invalid); "
           f"as meant: {fleet_verdicts == meant}")  # fmt: skip
-    print(f"single `workload validate FILE`: median {statistics.median(single) * 1000:.0f} ms, "
-          f"max {max(single) * 1000:.0f} ms over {len(single)} runs")  # fmt: skip
+    ours, theirs = statistics.median(single), statistics.median(helm_single)
+    print(f"single file, median of {len(single)} interleaved runs: `workload validate FILE` {ours * 1000:.0f} ms, "
+          f"`helm template` {theirs * 1000:.0f} ms, ratio {ours / theirs:.1f} x")  # fmt: skip
     return 0 if same else 1
 
 

@@ -398,7 +398,7 @@ def test_deploy_command_prints_phases_and_a_diagnosis(
         {"status": "crash-loop", "previous": log("gated-model.log")},
     ])  # fmt: skip
     installs: list[list[str]] = []
-    monkeypatch.setattr("workload.cli.run_helm", installs.append)
+    monkeypatch.setattr("workload.ops.deploy.run_helm", installs.append)
     monkeypatch.setattr("workload.ops.deploy._pause", timeline.sleep)
     monkeypatch.setattr("workload.ops.deploy._clock", timeline.clock)
     monkeypatch.setenv("WORKLOAD_KUBECTL", kube.binary)

@@ -10,26 +10,25 @@ from collections.abc import Callable
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 import yaml
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from workload.errors import ToolError, WorkloadError
 from workload.helm import HelmError, RenderOptions, find_helm, template
-from workload.manifests import split_manifests
 from workload.models import WORKLOAD_TYPES
 from workload.models.ml_inference_load import MlInferenceLoad
-from workload.ops.deploy import Progress, helm_upgrade_command, run_helm, watch
-from workload.ops.kube import Kubectl
-from workload.ops.tgi_check import Check
-from workload.ops.verify import verify as run_checks
-from workload.ops.verify import verify_url
 from workload.problems import Problem
 from workload.validation import CheckedFile, check_values_file
+
+if TYPE_CHECKING:
+    from workload.ops.deploy import Progress
+    from workload.ops.tgi_check import Check
+
+# The day-2 modules (kubectl, HTTP, SSE) and the table renderer are imported by the commands that use
+# them: `workload validate FILE` is run in loops and pre-commit hooks, and every import is start-up time.
 
 app = typer.Typer(
     help="Validate, render and generate ML inference workloads (ML_INFERENCE_LOAD on Hugging Face TGI).",
@@ -164,6 +163,8 @@ def render(
     if output_dir is None:
         sys.stdout.write(manifests)
         return
+    from workload.manifests import split_manifests  # noqa: PLC0415
+
     documents = split_manifests(manifests)
     output_dir.mkdir(parents=True, exist_ok=True)
     for index, doc in enumerate(documents):
@@ -220,6 +221,10 @@ def verify(
     With --url and no --release, only the HTTP checks run, and no cluster is needed: a team checking its
     gateway from outside. The API key then comes from the WORKLOAD_API_KEY environment variable.
     """
+    from workload.ops.kube import Kubectl  # noqa: PLC0415
+    from workload.ops.verify import verify as run_checks  # noqa: PLC0415
+    from workload.ops.verify import verify_url  # noqa: PLC0415
+
     if release is not None:
         checks = run_checks(Kubectl(namespace, context), release, url=url, gateway_url=gateway_url)
         title = f"workload verify {release} ({namespace})"
@@ -235,6 +240,9 @@ def verify(
 
 
 def print_checks(checks: list[Check], title: str, output: Output) -> None:
+    from rich.markup import escape  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
     if output is Output.json:
         print(json.dumps([asdict(c) for c in checks], indent=2))
         return
@@ -257,6 +265,9 @@ def deploy(
     context: Annotated[str | None, typer.Option(help="kubectl context (default: current).")] = None,
 ) -> None:
     """Validate, helm upgrade --install, and follow the model load to Ready (or to a diagnosis with a fix)."""
+    from workload.ops import deploy as ops  # noqa: PLC0415
+    from workload.ops.kube import Kubectl  # noqa: PLC0415
+
     checked = valid_or_exit(file)
     values, member = checked.values, checked.member
     assert isinstance(values, MlInferenceLoad)  # the watch knows TGI's phases only
@@ -265,9 +276,9 @@ def deploy(
     release = release or name
     namespace = namespace or values.namespace or "default"
     budget = float(values.health_check.startup_timeout_seconds)
-    command = helm_upgrade_command(str(find_helm()), release, member.chart_dir, file, namespace)
+    command = ops.helm_upgrade_command(str(find_helm()), release, member.chart_dir, file, namespace)
     out.print(f"installing release {release} in {namespace} (startup budget {budget:.0f} s)", markup=False)
-    if failure := run_helm(command):
+    if failure := ops.run_helm(command):
         err.print(f"{file}: helm: {failure}", markup=False)
         raise typer.Exit(1)
     labels = {"app": name, "app.kubernetes.io/name": member.chart_name, "app.kubernetes.io/instance": release}
@@ -279,7 +290,7 @@ def deploy(
             detail = f": {progress.detail}" if progress.detail else ""
             out.print(f"[{progress.elapsed:6.0f} s] {progress.phase.value}{detail}", markup=False)
 
-    outcome = watch(Kubectl(namespace, context), labels, budget, show)
+    outcome = ops.watch(Kubectl(namespace, context), labels, budget, show)
     if outcome.ready:
         out.print(f"[green]ready[/green] after {outcome.elapsed:.0f} s")
         out.print(f"check it: workload verify --release {release} --namespace {namespace}", markup=False)

@@ -28,7 +28,9 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import chain
 from typing import Any
 
 TGI_VERSION = "3.3.7"
@@ -503,6 +505,30 @@ class Handler(BaseHTTPRequestHandler):
         for _ in self._tokens(generation):
             pass
 
+    def _generate_now(self, inputs: str, params: Params) -> Generation:
+        """A whole generation in a concurrency slot, as the non-streaming routes answer; 429 when full."""
+        if not self._slot():
+            self.server.metrics.count("tgi_request_count")
+            raise overloaded()
+        try:
+            generation = self._run(inputs, params)
+            self._complete(generation)
+        finally:
+            self._release()
+        return generation
+
+    def _openai_stream(
+        self, prompt: str, params: Params, chunks: Callable[[dict[str, Any]], Iterator[dict[str, Any]]]
+    ) -> Iterator[dict[str, Any] | str | None]:
+        """TGI's token stream as an OpenAI stream: errors in OpenAI's event shape, then data: [DONE]."""
+        for event in self._stream_events({"inputs": prompt, "parameters": _plain(params)}, False):
+            if event is None:
+                yield None
+            elif "error" in event:
+                yield {"error": {"message": event["error"], "http_status_code": 422}}
+            else:
+                yield from chunks(event)
+
     def _slot(self) -> bool:
         """A concurrency slot (TGI's semaphore of max_concurrent_requests); False when all are taken."""
         return self.server.slots.acquire(blocking=False)
@@ -516,14 +542,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(422, "Failed to deserialize the JSON body into the target type: missing field `inputs`",
                            plain=True)  # fmt: skip
         params = parse_params(body.get("parameters"), self.server.settings)
-        if not self._slot():
-            self.server.metrics.count("tgi_request_count")
-            raise overloaded()
-        try:
-            generation = self._run(inputs, params)
-            self._complete(generation)
-        finally:
-            self._release()
+        generation = self._generate_now(inputs, params)
         full_text = params.return_full_text if params.return_full_text is not None else default_full_text
         response: dict[str, Any] = {"generated_text": (inputs if full_text else "") + generation.text}
         if params.details or params.decoder_input_details:
@@ -623,14 +642,7 @@ class Handler(BaseHTTPRequestHandler):
         created = int(time.time())
         base = {"id": "", "created": created, "model": model_id, "system_fingerprint": self.server.fingerprint()}
         if not stream:
-            if not self._slot():
-                self.server.metrics.count("tgi_request_count")
-                raise overloaded()
-            try:
-                generation = self._run(prompt, params)
-                self._complete(generation)
-            finally:
-                self._release()
+            generation = self._generate_now(prompt, params)
             finish = "stop" if generation.finish_reason == "eos_token" else generation.finish_reason
             self._json(200, {
                 "object": "chat.completion", **base,
@@ -640,29 +652,24 @@ class Handler(BaseHTTPRequestHandler):
             })  # fmt: skip
             return
 
-        def events() -> Iterator[dict[str, Any] | str | None]:
-            for event in self._stream_events({"inputs": prompt, "parameters": _plain(params)}, False):
-                if event is None:
-                    yield None
-                elif "error" in event:
-                    yield {"error": {"message": event["error"], "http_status_code": 422}}
-                else:
-                    token, details = event["token"], event["details"]
-                    finish = None
-                    if details:
-                        finish = "stop" if details["finish_reason"] == "eos_token" else details["finish_reason"]
-                    content = "" if token["special"] else token["text"]
-                    yield {"object": "chat.completion.chunk", **base, "choices": [{
-                        "index": 0, "delta": {"role": "assistant", "content": content},
-                        "logprobs": None, "finish_reason": finish}], "usage": None}  # fmt: skip
-                    if details and options.get("include_usage"):
-                        usage = {"prompt_tokens": details["input_length"],
-                                 "completion_tokens": details["generated_tokens"],
-                                 "total_tokens": details["input_length"] + details["generated_tokens"]}  # fmt: skip
-                        yield {"object": "chat.completion.chunk", **base, "choices": [], "usage": usage}
-            yield "[DONE]"
+        def chunks(event: dict[str, Any]) -> Iterator[dict[str, Any]]:
+            token, details = event["token"], event["details"]
+            finish = None
+            if details:
+                finish = "stop" if details["finish_reason"] == "eos_token" else details["finish_reason"]
+            content = "" if token["special"] else token["text"]
+            yield {"object": "chat.completion.chunk", **base, "choices": [{
+                "index": 0, "delta": {"role": "assistant", "content": content},
+                "logprobs": None, "finish_reason": finish}], "usage": None}  # fmt: skip
+            if details and options.get("include_usage"):
+                usage = {"prompt_tokens": details["input_length"], "completion_tokens": details["generated_tokens"],
+                         "total_tokens": details["input_length"] + details["generated_tokens"]}  # fmt: skip
+                yield {"object": "chat.completion.chunk", **base, "choices": [], "usage": usage}
 
-        self._events(events(), {"x-compute-type": "simulated", "X-Accel-Buffering": "no"})
+        self._events(
+            chain(self._openai_stream(prompt, params, chunks), ["[DONE]"]),
+            {"x-compute-type": "simulated", "X-Accel-Buffering": "no"},
+        )
 
     def _completions(self, body: dict[str, Any]) -> None:
         settings = self.server.settings
@@ -687,15 +694,7 @@ class Handler(BaseHTTPRequestHandler):
         if not _field(body, "stream", (bool,), False):
             generations = []
             for prompt in prompts:
-                if not self._slot():
-                    self.server.metrics.count("tgi_request_count")
-                    raise overloaded()
-                try:
-                    generation = self._run(prompt, params)
-                    self._complete(generation)
-                finally:
-                    self._release()
-                generations.append(generation)
+                generations.append(self._generate_now(prompt, params))
             usage = {key: sum(_usage(g)[key] for g in generations)
                      for key in ("prompt_tokens", "completion_tokens", "total_tokens")}  # fmt: skip
             self._json(200, {"object": "text_completion", **base, "choices": [
@@ -703,26 +702,19 @@ class Handler(BaseHTTPRequestHandler):
                 for i, g in enumerate(generations)], "usage": usage})  # fmt: skip
             return
 
-        def events() -> Iterator[dict[str, Any] | str | None]:
-            for index, prompt in enumerate(prompts):
-                for event in self._stream_events({"inputs": prompt, "parameters": _plain(params)}, False):
-                    if event is None:
-                        yield None
-                    elif "error" in event:
-                        yield {"error": {"message": event["error"], "http_status_code": 422}}
-                    else:
-                        details = event["details"]
-                        choice = {"index": index, "text": event["token"]["text"], "logprobs": None,
-                                  "finish_reason": details["finish_reason"] if details else ""}  # fmt: skip
-                        chunk: dict[str, Any] = {"object": "text_completion", **base, "choices": [choice]}
-                        if details:
-                            prompt_tokens, generated = details["input_length"], details["generated_tokens"]
-                            chunk["usage"] = {"prompt_tokens": prompt_tokens, "completion_tokens": generated,
-                                              "total_tokens": prompt_tokens + generated}  # fmt: skip
-                        yield chunk
-            yield "[DONE]"
+        def chunks(index: int, event: dict[str, Any]) -> Iterator[dict[str, Any]]:
+            details = event["details"]
+            choice = {"index": index, "text": event["token"]["text"], "logprobs": None,
+                      "finish_reason": details["finish_reason"] if details else ""}  # fmt: skip
+            chunk: dict[str, Any] = {"object": "text_completion", **base, "choices": [choice]}
+            if details:
+                prompt_tokens, generated = details["input_length"], details["generated_tokens"]
+                chunk["usage"] = {"prompt_tokens": prompt_tokens, "completion_tokens": generated,
+                                  "total_tokens": prompt_tokens + generated}  # fmt: skip
+            yield chunk
 
-        self._events(events(), {"x-compute-type": "simulated", "X-Accel-Buffering": "no"})
+        streams = [self._openai_stream(p, params, partial(chunks, i)) for i, p in enumerate(prompts)]
+        self._events(chain(*streams, ["[DONE]"]), {"x-compute-type": "simulated", "X-Accel-Buffering": "no"})
 
     def _tokenize(self, body: dict[str, Any]) -> None:
         inputs = _field(body, "inputs", (str,))

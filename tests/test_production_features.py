@@ -13,8 +13,17 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import CHART, EXAMPLES, HelmFailed, Render, by_kind, container, env_of, helm_path, helm_template
-from workload.chart_facts import CHART_LABEL_KEYS, SELECTOR_LABEL_KEYS
+from conftest import CHART, EXAMPLES, FIXTURES, HelmFailed, Render, by_kind, container, env_of, helm_path, helm_template
+from workload.chart_facts import (
+    API_KEY_SECRET_KEY,
+    CHART_LABEL_KEYS,
+    CHART_NAME,
+    CONTAINER_NAME,
+    HF_TOKEN_SECRET_KEY,
+    PORT_NAME,
+    SELECTOR_LABEL_KEYS,
+    SERVICE_PORT,
+)
 from workload.ops.phases import Phase, read_log
 from workload.ops.tgi_check import TgiClient, check_chat_completion
 
@@ -445,3 +454,16 @@ class TestLabels:
 
 def helm_raw(values_text: str) -> str:
     return helm_template(helm_path("helm4"), values_text)
+
+
+def test_the_chart_renders_the_facts_the_tools_read(render: Render) -> None:
+    """chart_facts.py is where deploy, verify and the tests read names from; the chart must agree."""
+    docs = render((FIXTURES / "values" / "everything.yaml").read_text(encoding="utf-8"))
+    assert container(docs)["name"] == CONTAINER_NAME
+    (port,) = by_kind(docs, "Service")["spec"]["ports"]
+    assert (port["name"], port["port"], port["targetPort"]) == (PORT_NAME, SERVICE_PORT, PORT_NAME)
+    secret_keys = {
+        d["metadata"]["name"]: d["spec"]["data"][0]["secretKey"] for d in docs if d["kind"] == "ExternalSecret"
+    }
+    assert secret_keys == {"everything-hf-token": HF_TOKEN_SECRET_KEY, "everything-api-key": API_KEY_SECRET_KEY}
+    assert by_kind(docs, "Deployment")["metadata"]["labels"]["app.kubernetes.io/name"] == CHART_NAME

@@ -15,9 +15,11 @@ with a values file are not exceptions (they are `Problem`s, reported per file wi
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -74,6 +76,31 @@ def find_tool(name: str, variable: str, project_bin: Path) -> str:
     if found := shutil.which(name):
         return found
     raise ToolError(f"{name} not found: run scripts/setup.sh in a checkout, put {name} on PATH, or set {variable}")
+
+
+def check_version(binary: str, name: str, version_args: Sequence[str], minimums: dict[int, tuple[int, int]]) -> str:
+    """The binary, if its version (vMAJOR.MINOR...) meets the minimum for its major version; else a ToolError."""
+    result = _version_output(binary, tuple(version_args))
+    match = re.search(r"v(\d+)\.(\d+)\.(\d+)", result.stdout + result.stderr)
+    if result.returncode != 0 or match is None:
+        raise ToolError(f"{binary} does not answer like {name} ({' '.join(version_args)} failed); {_WANTED[name]}")
+    major, minor = int(match[1]), int(match[2])
+    if major not in minimums or (major, minor) < minimums[major]:
+        raise ToolError(f"{binary} is {name} {match[0]}; {_WANTED[name]}")
+    return binary
+
+
+@cache
+def _version_output(binary: str, version_args: tuple[str, ...]) -> subprocess.CompletedProcess[str]:
+    return run_tool([binary, *version_args])  # once per binary and process: every helm call would repeat it
+
+
+_WANTED = {
+    "helm": "workload needs Helm >= 3.17 or Helm 4: install it from the Helm project's releases (or run "
+    "scripts/setup.sh in a checkout) and put it on PATH, or set WORKLOAD_HELM",
+    "kubectl": "workload needs kubectl >= 1.28: install it from the Kubernetes project's releases (or run "
+    "scripts/setup.sh in a checkout) and put it on PATH, or set WORKLOAD_KUBECTL",
+}
 
 
 def run_tool(command: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from workload.errors import HelmError, find_tool, run_tool
+from workload.errors import HelmError, check_version, find_tool, run_tool
 from workload.paths import tools_bin
 from workload.problems import Problem, field_path
 
@@ -15,8 +15,9 @@ __all__ = ["HelmError", "RenderOptions", "find_helm", "problems_from_helm_error"
 
 
 def find_helm() -> Path:
-    """WORKLOAD_HELM, else the project's .tools/bin/helm (Helm 4), else helm on PATH."""
-    return Path(find_tool("helm", "WORKLOAD_HELM", tools_bin()))
+    """WORKLOAD_HELM, else the checkout's .tools/bin/helm (Helm 4), else helm on PATH; Helm >= 3.17 or 4."""
+    binary = find_tool("helm", "WORKLOAD_HELM", tools_bin())
+    return Path(check_version(binary, "helm", ["version", "--template", "{{.Version}}"], {3: (3, 17), 4: (4, 0)}))
 
 
 @dataclass(frozen=True)

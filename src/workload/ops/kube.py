@@ -17,13 +17,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from workload.chart_facts import CONTAINER_NAME
-from workload.errors import ClusterError, ToolError, find_tool, run_tool
+from workload.errors import ClusterError, ToolError, check_version, find_tool, run_tool
 from workload.paths import tools_bin
 
 
 def find_kubectl() -> str:
-    """WORKLOAD_KUBECTL, else the project's .tools/bin/kubectl, else kubectl on PATH."""
-    return find_tool("kubectl", "WORKLOAD_KUBECTL", tools_bin())
+    """WORKLOAD_KUBECTL, else the checkout's .tools/bin/kubectl, else kubectl on PATH; kubectl >= 1.28."""
+    binary = find_tool("kubectl", "WORKLOAD_KUBECTL", tools_bin())
+    return check_version(binary, "kubectl", ["version", "--client", "--output", "json"], {1: (1, 28)})
 
 
 def selector(labels: dict[str, str]) -> str:

@@ -22,6 +22,7 @@ from workload.models import WORKLOAD_TYPES
 from workload.models.ml_inference_load import MlInferenceLoad
 from workload.problems import Problem
 from workload.validation import CheckedFile, check_values_file
+from workload.yamlio import key_lines, line_of
 
 if TYPE_CHECKING:
     from workload.ops.deploy import Progress
@@ -47,6 +48,26 @@ class Output(StrEnum):
 
     text = "text"
     json = "json"
+
+
+class ValidateOutput(StrEnum):
+    """`validate` also speaks GitHub Actions' workflow commands: one annotation per problem, on its line."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+def github_error(file: str, line: int, message: str) -> str:
+    """`::error file=...,line=...::message`, escaped as GitHub's workflow commands require."""
+
+    def escape_data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def escape_property(text: str) -> str:
+        return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+    return f"::error file={escape_property(file)},line={line},title=workload validate::{escape_data(message)}"
 
 
 def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -77,7 +98,9 @@ def valid_or_exit(file: Path) -> CheckedFile:
 @one_line_errors
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Values files, or folders of them.", show_default=False)],
-    output: Annotated[Output, typer.Option("--output", "-o", help="Report format.")] = Output.text,
+    output: Annotated[
+        ValidateOutput, typer.Option("--output", "-o", help="Report format (github: CI annotations).")
+    ] = ValidateOutput.text,
     render_manifests: Annotated[
         bool,
         typer.Option("--render", help="Also render with helm and check every object against strict schemas."),
@@ -110,7 +133,12 @@ def validate(
             report[str(folder)] = [Problem("", "no values files (.yaml, .yml or .json) in this folder")]
     else:
         report = {str(path): check_values_file(path).problems for path in files}
-    if output is Output.json:
+    if output is ValidateOutput.github:
+        for name, problems in report.items():
+            lines = _key_lines_of(Path(name)) if problems else {}
+            for problem in problems:
+                print(github_error(name, line_of(lines, problem.path), str(problem)))
+    elif output is ValidateOutput.json:
         data = [
             {"file": name, "valid": not problems, "problems": [asdict(p) for p in problems]}
             for name, problems in report.items()
@@ -124,6 +152,13 @@ def validate(
                 out.print(f"{name}: {problem}", markup=False)
     if any(report.values()):
         raise typer.Exit(1)
+
+
+def _key_lines_of(path: Path) -> dict[str, int]:
+    try:
+        return key_lines(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
 
 
 @app.command()

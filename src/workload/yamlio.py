@@ -212,3 +212,47 @@ def load_values_file(path: Path) -> dict[str, Any]:
     if "\x00" in text:
         raise ValuesFileError("is not text: it contains NUL bytes")
     return load_values_text(text)
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """Field path (as problems name it) -> the 1-based line where that key or list item is written."""
+    from workload.problems import field_path  # noqa: PLC0415 - problems is light; this keeps yamlio standalone
+
+    loader = HelmLikeLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.YAMLError:
+        return {}
+    finally:
+        loader.dispose()
+    lines: dict[str, int] = {}
+    keys = HelmLikeLoader("")  # constructs key scalars the way the values are read
+
+    def walk(node: yaml.Node, parts: tuple[int | str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = go_key(keys.construct_object(key_node))
+                path = (*parts, str(key))
+                lines.setdefault(field_path(path), key_node.start_mark.line + 1)
+                walk(value_node, path)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                path = (*parts, index)
+                lines.setdefault(field_path(path), item.start_mark.line + 1)
+                walk(item, path)
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def line_of(lines: dict[str, int], path: str) -> int:
+    """The line of a problem's field, else of the nearest enclosing field written in the file, else 1."""
+    while path:
+        if path in lines:
+            return lines[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return 1

@@ -31,6 +31,17 @@ if TYPE_CHECKING:
 # The day-2 modules (kubectl, HTTP, SSE) and the table renderer are imported by the commands that use
 # them: `workload validate FILE` is run in loops and pre-commit hooks, and every import is start-up time.
 
+
+def show_version(value: bool) -> None:
+    if value:
+        from workload import __version__  # noqa: PLC0415
+        from workload.generate.chart_yaml import default_tgi_version  # noqa: PLC0415
+
+        out.print(f"workload {__version__} (chart ml-inference-load {__version__}, values contract {__version__}, "
+                  f"default TGI {default_tgi_version()})", markup=False)  # fmt: skip
+        raise typer.Exit()
+
+
 app = typer.Typer(
     help="Validate, render and generate ML inference workloads (ML_INFERENCE_LOAD on Hugging Face TGI).",
     no_args_is_help=True,
@@ -39,6 +50,17 @@ app = typer.Typer(
 )
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@app.callback()
+def common(
+    version: Annotated[
+        bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the versions and exit.")
+    ] = False,
+) -> None:
+    """Validate, render and generate ML inference workloads (ML_INFERENCE_LOAD on Hugging Face TGI)."""
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

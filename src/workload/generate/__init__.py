@@ -9,6 +9,7 @@ from pathlib import Path
 
 from workload.chart_facts import facts_template
 from workload.generate.backstage import catalog_yaml
+from workload.generate.chart_yaml import chart_yaml
 from workload.generate.readme_table import splice, values_table
 from workload.generate.schema import values_schema
 from workload.generate.typescript import module_name, shared_ts, workload_schema_ts, workload_ts
@@ -53,6 +54,7 @@ def targets() -> list[Target]:
         model, chart, name = member.model, member.chart_dir, member.chart_name
         schema_text = json.dumps(values_schema(model, name), indent=2, ensure_ascii=False) + "\n"
         found.append(Target(chart / "values.schema.json", _whole_file(schema_text)))
+        found.append(Target(chart / "Chart.yaml", chart_yaml))
         found.append(Target(chart / "values.yaml", _whole_file(values_yaml(model, name))))
         found.append(Target(chart / "README.md", _section(values_table(model, name))))
         found.append(Target(TS_DIR / f"{module_name(member)}.ts", _whole_file(workload_ts(member))))

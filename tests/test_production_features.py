@@ -467,3 +467,17 @@ def test_the_chart_renders_the_facts_the_tools_read(render: Render) -> None:
     }
     assert secret_keys == {"everything-hf-token": HF_TOKEN_SECRET_KEY, "everything-api-key": API_KEY_SECRET_KEY}
     assert by_kind(docs, "Deployment")["metadata"]["labels"]["app.kubernetes.io/name"] == CHART_NAME
+
+
+def test_the_helm_test_pod_runs_on_a_cluster_of_tainted_gpu_nodes(render: Render) -> None:
+    """It tolerates the workload's GPU taints and requests no GPU, so a GPU-only cluster can run it."""
+    docs = render(values(
+        "gpu:\n  tolerations:\n    - {key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}\n"
+        "    - {key: dedicated, operator: Equal, value: ml, effect: NoExecute}\n"
+    ))  # fmt: skip
+    test_pod = by_kind(docs, "Pod", test_hook=True)["spec"]
+    assert test_pod["tolerations"] == pod_spec(docs)["tolerations"]
+    assert test_pod["tolerations"][1] == {"key": "dedicated", "operator": "Equal", "value": "ml", "effect": "NoExecute"}
+    (check,) = test_pod["containers"]
+    assert not [r for r in {**check["resources"]["limits"], **check["resources"]["requests"]} if "gpu" in r]
+    assert "nodeSelector" not in test_pod

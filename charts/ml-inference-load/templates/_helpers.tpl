@@ -209,3 +209,17 @@ external-secrets.io/v1
 {{- $multipliers := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "P" 1000000000000000 "E" 1000000000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 -}}
 {{- round (mulf (float64 $number) (get $multipliers $suffix)) 0 -}}
 {{- end -}}
+
+{{/* gpu.tolerations as a YAML list: the workload's pod and the helm-test pod tolerate the same taints. */}}
+{{- define "ml-inference-load.tolerations" -}}
+{{- range .Values.gpu.tolerations }}
+- key: {{ .key | quote }}
+  operator: {{ .operator | default "Exists" | quote }}
+  {{- if and (eq (.operator | default "Exists") "Equal") .value }}
+  value: {{ .value | toJson }}
+  {{- end }}
+  {{- with .effect }}
+  effect: {{ . | quote }}
+  {{- end }}
+{{- end }}
+{{- end -}}

@@ -9,4 +9,5 @@ ruff check src tests scripts
 ruff format --check src tests scripts
 mypy src tests scripts
 workload generate --check
-python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
+# loadgroup: the tests on the real control plane (xdist_group "cluster") share one worker and one cluster.
+python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@"

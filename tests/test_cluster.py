@@ -1,0 +1,209 @@
+"""The chart on a real Kubernetes API server, controller manager and scheduler (kwok simulates the nodes
+and the pods' lifecycle): what the API server accepts, what admission refuses, what the scheduler does with
+GPUs, and helm's install, upgrade, rollback, test and uninstall, on Helm 3 and Helm 4.
+
+The control plane is built from Go modules (scripts/cluster/build.sh, cached outside the repository).
+All tests here run in one xdist group, against one control plane.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import CHART, EXAMPLES, FIXTURES, crds_dir, helm_path, missing
+from controlplane import ControlPlane
+
+pytestmark = pytest.mark.xdist_group("cluster")
+MINIMAL = EXAMPLES / "minimal.yaml"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    for tool in ("go", "openssl"):
+        if shutil.which(tool) is None:
+            missing(f"{tool} (the cluster tests build and start a control plane; Go >= 1.25)")
+    plane = ControlPlane(tmp_path_factory.mktemp("cluster")).start()
+    try:
+        yield plane
+    finally:
+        plane.stop()
+
+
+def helm(plane: ControlPlane, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(helm_path(name)), "--kubeconfig", str(plane.kubeconfig()), *args],
+                            capture_output=True, text=True, timeout=180, check=False)  # fmt: skip
+    if check and result.returncode != 0:
+        raise AssertionError(f"helm {' '.join(args)}: {result.stderr}")
+    return result
+
+
+def objects(plane: ControlPlane, kind: str, namespace: str, selector: str = "") -> list[dict[str, Any]]:
+    args = ["get", kind, "-n", namespace, "-o", "json"] + (["-l", selector] if selector else [])
+    items: list[dict[str, Any]] = json.loads(plane.kubectl(*args))["items"]
+    return items
+
+
+def events(plane: ControlPlane, namespace: str, reason: str) -> list[str]:
+    return [e["message"] for e in objects(plane, "events", namespace) if e["reason"] == reason]
+
+
+def values_file(tmp_path: Path, extra: str = "", source: Path = MINIMAL) -> Path:
+    path = tmp_path / "values.yaml"
+    path.write_text(source.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("helm_name", ["helm3", "helm4"])
+def test_install_upgrade_rollback_test_uninstall(cluster: ControlPlane, helm_name: str, tmp_path: Path) -> None:
+    ns, release = f"life-{helm_name}", "qwen-small"
+    values = values_file(tmp_path)
+    helm(cluster, helm_name, "install", release, str(CHART), "-n", ns, "--create-namespace", "-f", str(values),
+         "--wait", "--timeout", "90s")  # fmt: skip
+    (pod,) = objects(cluster, "pods", ns, "app=qwen-small")
+    assert pod["spec"]["nodeName"].startswith("gpu-"), "the scheduler must place it on a GPU node"
+
+    # An upgrade that changes the pod rolls a new one (Recreate: no second GPU needed).
+    helm(cluster, helm_name, "upgrade", release, str(CHART), "-n", ns, "-f", str(values), "--set",
+         "model.revision=v2", "--wait", "--timeout", "90s")  # fmt: skip
+    (rolled,) = objects(cluster, "pods", ns, "app=qwen-small")
+    assert rolled["metadata"]["name"] != pod["metadata"]["name"]
+    env = {e["name"]: e.get("value") for e in rolled["spec"]["containers"][0]["env"]}
+    assert env["REVISION"] == "v2"
+
+    # More GPUs than any node has: the upgrade is reported failed, and the scheduler says why.
+    failed = helm(cluster, helm_name, "upgrade", release, str(CHART), "-n", ns, "-f", str(values), "--set",
+                  "gpu.count=8", "--wait", "--timeout", "20s", check=False)  # fmt: skip
+    assert failed.returncode != 0
+    assert any("Insufficient nvidia.com/gpu" in m for m in events(cluster, ns, "FailedScheduling"))
+
+    helm(cluster, helm_name, "rollback", release, "2", "-n", ns, "--wait", "--timeout", "90s")
+    status = json.loads(helm(cluster, helm_name, "status", release, "-n", ns, "-o", "json").stdout)
+    assert (status["info"]["status"], status["version"]) == ("deployed", 4)
+
+    helm(cluster, helm_name, "test", release, "-n", ns, "--timeout", "60s")
+
+    helm(cluster, helm_name, "uninstall", release, "-n", ns, "--wait", "--timeout", "60s")
+    left = cluster.kubectl("get", "all,configmaps,secrets,pvc,httproutes.gateway.networking.k8s.io", "-n", ns,
+                           "-l", f"app.kubernetes.io/instance={release}", "-o", "name", check=False)  # fmt: skip
+    assert left.strip() == ""
+
+
+@pytest.fixture(scope="module")
+def crds(cluster: ControlPlane) -> ControlPlane:
+    files = sorted(crds_dir().glob("*.yaml"))
+    if not files:
+        missing(f"CRDs in {crds_dir()} (scripts/fetch-crds.sh)")
+    # One CRD per kind: the newest Gateway API's HTTPRoute.
+    for path in files:
+        if "gateway-api-v1.2.1" not in path.name:
+            cluster.kubectl("apply", "--server-side", "-f", str(path))
+    for crd in ("httproutes.gateway.networking.k8s.io", "externalsecrets.external-secrets.io",
+                "servicemonitors.monitoring.coreos.com"):  # fmt: skip
+        cluster.kubectl("wait", "--for", "condition=Established", f"crd/{crd}", "--timeout", "60s")
+    return cluster
+
+
+@pytest.mark.parametrize("source", ["everything.yaml", "everything-else.yaml"])
+def test_every_object_is_accepted_by_the_api_server(crds: ControlPlane, source: str, tmp_path: Path) -> None:
+    """With the real CRDs installed, so their CEL rules run too; a dry run on the server admits every object."""
+    values = values_file(tmp_path, source=FIXTURES / "values" / source)
+    namespace = yaml.safe_load(values.read_text(encoding="utf-8")).get("namespace") or "everything"
+    crds.kubectl("create", "namespace", namespace, check=False)
+    result = helm(crds, "helm4", "install", "all", str(CHART), "-n", namespace, "-f", str(values), "--dry-run=server",
+                  check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+def test_pod_security_levels_are_as_documented(cluster: ControlPlane, tmp_path: Path) -> None:
+    """The stock image from 3.1.1 needs uid 0: `baseline` admits it, `restricted` refuses it; the derived
+    non-root image passes `restricted`."""
+    for level in ("baseline", "restricted"):
+        cluster.kubectl("create", "namespace", f"pss-{level}", check=False)
+        cluster.kubectl(
+            "label", "--overwrite", "namespace", f"pss-{level}", f"pod-security.kubernetes.io/enforce={level}"
+        )
+    stock, derived = values_file(tmp_path), tmp_path / "derived.yaml"
+    derived.write_text("inference:\n  image:\n    tag: 3.3.7-nonroot\n    runsAsNonRoot: true\n", encoding="utf-8")
+    common = [str(CHART), "--set", "helmTest.enabled=false", "-f", str(stock)]
+    helm(cluster, "helm4", "install", "stock", *common, "-n", "pss-baseline", "--set", "serviceName=stock")
+    helm(cluster, "helm4", "install", "stock", *common, "-n", "pss-restricted", "--set", "serviceName=stock")
+    helm(cluster, "helm4", "install", "derived", *common, "-f", str(derived), "-n", "pss-restricted",
+         "--set", "serviceName=derived")  # fmt: skip
+    cluster.wait_for(lambda: bool(events(cluster, "pss-restricted", "FailedCreate")), "the restricted refusal")
+    refusals = events(cluster, "pss-restricted", "FailedCreate")
+    assert all("stock-" in m and 'violates PodSecurity "restricted:latest"' in m for m in refusals), refusals
+    assert any("runAsUser=0" in m for m in refusals)
+    cluster.wait_for(lambda: len(objects(cluster, "pods", "pss-baseline", "app=stock")) == 1, "the baseline pod")
+    cluster.wait_for(lambda: len(objects(cluster, "pods", "pss-restricted", "app=derived")) == 1, "the derived pod")
+    for namespace in ("pss-baseline", "pss-restricted"):
+        for release in ("stock", "derived"):
+            helm(cluster, "helm4", "uninstall", release, "-n", namespace, "--wait", check=False)
+
+
+def test_a_missing_runtime_class_is_the_replica_sets_failed_create(cluster: ControlPlane, tmp_path: Path) -> None:
+    values = values_file(tmp_path, "gpu:\n  runtimeClassName: nvidia-cdi\n")
+    helm(cluster, "helm4", "install", "norc", str(CHART), "-n", "norc", "--create-namespace", "-f", str(values),
+         "--set", "serviceName=norc")  # fmt: skip
+    cluster.wait_for(lambda: bool(events(cluster, "norc", "FailedCreate")), "FailedCreate")
+    assert any('RuntimeClass "nvidia-cdi" not found' in m for m in events(cluster, "norc", "FailedCreate"))
+    helm(cluster, "helm4", "uninstall", "norc", "-n", "norc", "--wait")
+
+
+def test_helm_test_runs_on_a_gpu_only_cluster(cluster: ControlPlane, tmp_path: Path) -> None:
+    """With the CPU node cordoned, only tainted GPU nodes are left: the test pod tolerates the taint and
+    takes no GPU (the workload holds the only free one of its node)."""
+    values = values_file(tmp_path)
+    helm(cluster, "helm4", "install", "gpuonly", str(CHART), "-n", "gpuonly", "--create-namespace", "-f", str(values),
+         "--set", "serviceName=gpuonly", "--wait", "--timeout", "90s")  # fmt: skip
+    cluster.kubectl("cordon", "cpu-1")
+    try:
+        helm(cluster, "helm4", "test", "gpuonly", "-n", "gpuonly", "--logs=false", "--timeout", "60s")
+    finally:
+        cluster.kubectl("uncordon", "cpu-1")
+    helm(cluster, "helm4", "uninstall", "gpuonly", "-n", "gpuonly", "--wait")
+
+
+def test_a_killed_run_leaves_nothing_listening(tmp_path: Path) -> None:
+    """SIGKILL the process that started a control plane: every component goes with it (PR_SET_PDEATHSIG)."""
+    if shutil.which("go") is None:
+        missing("go (the cluster tests build and start a control plane; Go >= 1.25)")
+    starter = subprocess.Popen([sys.executable, str(Path(__file__).parent / "controlplane.py"), str(tmp_path / "cp")],
+                               stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert starter.stdout is not None
+    line = starter.stdout.readline()
+    assert line.startswith("export KUBECONFIG="), line
+    port = int(re.search(r"127\.0\.0\.1:(\d+)", (tmp_path / "cp" / "admin.kubeconfig").read_text())[1])  # type: ignore[index]
+    with socket.create_connection(("127.0.0.1", port), timeout=5):
+        pass
+    starter.kill()
+    starter.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the API server still listens after its starter was killed")
+    # Components finish shutting down after they stop listening (the API server drains): give them the time.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "cp")], capture_output=True, text=True, check=False)
+        if not leftovers.stdout.strip():
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"processes left behind: {leftovers.stdout.split()}")

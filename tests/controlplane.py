@@ -25,6 +25,9 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 KUBERNETES_VERSION = "1.35.4"
+# kwok's rule kinds and the files of their CRDs in its module.
+KWOK_RULES = {"Logs": "logs", "ClusterLogs": "clusterlogs", "PortForward": "portforwards",
+              "ClusterPortForward": "clusterportforwards"}  # fmt: skip
 KWOK_STAGES = ("node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
                "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml")  # fmt: skip
 
@@ -144,12 +147,40 @@ class ControlPlane:
                              "--secure-port", str(port), "--leader-elect=false", *extra])  # fmt: skip
         stages = self.workdir / "kwok-stages.yaml"
         stages.write_text(kwok_stages(bins["kwok"]))
+        # kwok's Logs and PortForward rules as custom resources, installed before kwok watches them: `kubectl
+        # logs` and `kubectl port-forward` then reach files and servers a test names, through the API server.
+        crds = kwok_module(bins["kwok"]) / "kustomize" / "crd" / "bases"
+        for plural in KWOK_RULES.values():
+            self.kubectl("apply", "-f", str(crds / f"kwok.x-k8s.io_{plural}.yaml"))
+        # The node port is where the API server dials the simulated kubelet (logs, port-forward); the server
+        # address keeps kwok's server on loopback.
+        kubelet_port = _free_port()
         self._run("kwok", [str(bins["kwok"] / "kwok"), "--kubeconfig", str(self.kubeconfig("kwok")), "--config",
                            str(stages), "--manage-all-nodes", "--node-ip", "127.0.0.1",
-                           "--server-address", f"127.0.0.1:{_free_port()}"])  # fmt: skip
+                           "--node-port", str(kubelet_port), "--server-address", f"127.0.0.1:{kubelet_port}",
+                           "--enable-crds", ",".join(KWOK_RULES)])  # fmt: skip
         self.kubectl("apply", "-f", "-", input_text=NODES)
         self.wait_for(lambda: self.kubectl("get", "nodes", "-o", "name").count("node/") == 3, "three Ready nodes")
         return self
+
+    def serve_logs(self, namespace: str, path: Path, lines: list[str]) -> None:
+        """Every pod in the namespace 'logs' these lines (written in the CRI format kwok reads)."""
+        stamp = "2026-11-27T11:00:00.000000000Z"
+        path.write_text("".join(f"{stamp} stdout F {line}\n" for line in lines), encoding="utf-8")
+        self.kubectl("apply", "-f", "-", input_text=(
+            "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\n"
+            f"metadata: {{name: logs-{namespace}}}\n"
+            f"spec: {{selector: {{matchNamespaces: [{namespace}]}}, logs: [{{logsFile: '{path}'}}]}}\n"
+        ))  # fmt: skip
+
+    def forward_ports(self, namespace: str, port: int) -> None:
+        """A port-forward to any pod in the namespace reaches 127.0.0.1:port (a server the test runs)."""
+        self.kubectl("apply", "-f", "-", input_text=(
+            "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterPortForward\n"
+            f"metadata: {{name: forward-{namespace}}}\n"
+            f"spec: {{selector: {{matchNamespaces: [{namespace}]}}, "
+            f"forwards: [{{target: {{address: 127.0.0.1, port: {port}}}}}]}}\n"
+        ))  # fmt: skip
 
     def _wait_ready(self, timeout: float = 60) -> None:
         context = ssl.create_default_context(cafile=str(self.pki / "ca.crt"))
@@ -194,11 +225,16 @@ class ControlPlane:
         self.processes.clear()
 
 
+def kwok_module(kwok_bin: Path) -> Path:
+    """kwok's Go module in the build cache (its stages and CRDs come from there, not from this repository)."""
+    version = kwok_bin.parent.name.split("-")[1]
+    return kwok_bin.parents[1] / "go" / "mod" / "sigs.k8s.io" / f"kwok@v{version}"
+
+
 def kwok_stages(kwok_bin: Path) -> str:
     """kwok's own fast stages, read from its Go module in the build cache, plus one that completes helm's
     test pods (kwok completes only Job pods, and a test hook is a bare pod)."""
-    module = kwok_bin.parents[1] / "go" / "mod" / "sigs.k8s.io" / f"kwok@v{kwok_bin.parent.name.split('-')[1]}"
-    root = module / "kustomize" / "stage"
+    root = kwok_module(kwok_bin) / "kustomize" / "stage"
     documents = [(root / stage).read_text(encoding="utf-8") for stage in KWOK_STAGES]
     complete = (root / "pod/fast/pod-complete.yaml").read_text(encoding="utf-8")
     documents.append(

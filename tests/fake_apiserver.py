@@ -26,6 +26,7 @@ RESOURCES = {
     "events": ("v1", "Event"),
     "services": ("v1", "Service"),
     "deployments": ("apps/v1", "Deployment"),
+    "replicasets": ("apps/v1", "ReplicaSet"),
     "httproutes": ("gateway.networking.k8s.io/v1", "HTTPRoute"),
 }
 

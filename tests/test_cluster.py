@@ -18,12 +18,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from conftest import CHART, EXAMPLES, FIXTURES, crds_dir, helm_path, missing
 from controlplane import ControlPlane
+from simulated import simulated
+from workload.cli import app
+from workload.simulate.tgi_simulator import Settings
 
 pytestmark = pytest.mark.xdist_group("cluster")
 MINIMAL = EXAMPLES / "minimal.yaml"
@@ -207,3 +212,60 @@ def test_a_killed_run_leaves_nothing_listening(tmp_path: Path) -> None:
         time.sleep(1)
     else:
         raise AssertionError(f"processes left behind: {leftovers.stdout.split()}")
+
+
+def test_deploy_and_verify_end_to_end(cluster: ControlPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`workload deploy` follows a real install to Ready (the pod's log comes through the API server from
+    kwok), and `workload verify` passes every check over a real `kubectl port-forward` to the Service,
+    which kwok forwards to `workload simulate` on loopback."""
+    namespace = "e2e"
+    cluster.kubectl("create", "namespace", namespace, check=False)
+    recorded_log = (FIXTURES / "recordings" / "logs" / "cache-hit-ready.log").read_text(encoding="utf-8")
+    cluster.serve_logs(namespace, tmp_path / "tgi.log", recorded_log.splitlines())
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig()))
+    monkeypatch.setenv("WORKLOAD_HELM", str(helm_path("helm4")))
+    with simulated(Settings(model_id="Qwen/Qwen2.5-0.5B-Instruct")) as tgi:
+        cluster.forward_ports(namespace, int(urlsplit(tgi.url).port or 0))
+        deployed = CliRunner().invoke(app, ["deploy", str(MINIMAL), "--namespace", namespace])
+        assert deployed.exit_code == 0, deployed.output
+        assert "ready after" in deployed.output
+        verified = CliRunner().invoke(app, ["verify", "--release", "qwen-small", "-n", namespace, "-o", "json"])
+        checks = json.loads(verified.stdout)
+        assert [(c["name"], c["ok"]) for c in checks] == [
+            ("rollout", True), ("model loaded", True), ("health", True), ("info", True), ("generate", True),
+            ("generate_stream", True), ("chat_completion", True), ("metrics", True),
+        ], checks  # fmt: skip
+        assert verified.exit_code == 0
+        assert tgi.schema_errors() == []
+    helm(cluster, "helm4", "uninstall", "qwen-small", "-n", namespace, "--wait")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        ("gpu:\n  count: 8\n", "failed while scheduling: no node has a free GPU", "lower gpu.count"),
+        (
+            "gpu:\n  runtimeClassName: nvidia-cdi\n",
+            "failed while scheduling: the RuntimeClass the pod asks for does not exist",
+            "gpu.runtimeClassName",
+        ),
+    ],
+    ids=["no-free-gpu", "missing-runtime-class"],
+)
+def test_deploy_names_the_failure_the_controllers_report(
+    cluster: ControlPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: tuple[str, str, str]
+) -> None:
+    """The scheduler's FailedScheduling and the ReplicaSet's FailedCreate, as real controllers write them."""
+    extra, problem, fix = case
+    namespace = f"fail-{len(extra)}"
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig()))
+    monkeypatch.setenv("WORKLOAD_HELM", str(helm_path("helm4")))
+    monkeypatch.setattr("workload.ops.deploy.UNSCHEDULABLE_GRACE_SECONDS", 0)  # no cluster autoscaler here
+    monkeypatch.setattr("workload.ops.deploy._pause", lambda _seconds: time.sleep(0.5))
+    values = values_file(tmp_path, extra)
+    result = CliRunner().invoke(app, ["deploy", str(values), "--namespace", namespace])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert problem in lines, result.output
+    assert any(line.strip().startswith("fix:") and fix in line for line in lines)
+    helm(cluster, "helm4", "uninstall", "qwen-small", "-n", namespace, "--wait")

@@ -18,6 +18,7 @@ from workload.ops.phases import (
     Phase,
     container_state,
     crash_looping,
+    creation_diagnosis,
     pod_diagnosis,
     pod_phase,
     read_log,
@@ -65,7 +66,10 @@ def snapshot(kube: Kubectl, labels: dict[str, str]) -> tuple[dict[str, Any] | No
     """The newest pod, its events and what its log (or its last crashed run's log) says."""
     pod = _newest(kube.find("pods", labels))
     if pod is None:
-        return None, [], LogState()
+        # No pod yet: the ReplicaSet's events say why one could not be created (RuntimeClass, Pod Security).
+        replica_set = _newest(kube.find("replicasets", labels))
+        events = kube.events_for("ReplicaSet", replica_set["metadata"]["name"]) if replica_set else []
+        return None, events, LogState()
     name = pod["metadata"]["name"]
     events = kube.events_for("Pod", name)
     running = bool(container_state(pod).get("running"))
@@ -97,7 +101,7 @@ def watch(
         on_progress(Progress(phase, log.detail(), elapsed))
         if phase is Phase.READY:
             return Outcome(True, phase, elapsed)
-        diagnosis = (pod_diagnosis(pod, events) if pod else None) or log.diagnosis
+        diagnosis = (pod_diagnosis(pod, events) if pod else creation_diagnosis(events)) or log.diagnosis
         if diagnosis and _fatal(diagnosis, pod, elapsed):
             return Outcome(False, phase, elapsed, diagnosis)
         if elapsed >= budget_seconds:

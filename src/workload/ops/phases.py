@@ -202,6 +202,26 @@ def pod_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]]) -> Diagnosi
     return None
 
 
+def creation_diagnosis(replica_set_events: list[dict[str, Any]]) -> Diagnosis | None:
+    """Why the ReplicaSet could not create the pod (its newest FailedCreate event), with the fix."""
+    failures = [e for e in replica_set_events if e.get("reason") == "FailedCreate"]
+    if not failures:
+        return None
+    message = failures[-1].get("message", "")
+    if "RuntimeClass" in message and "not found" in message:
+        return Diagnosis("the RuntimeClass the pod asks for does not exist",
+                         "install the GPU Operator's RuntimeClass, or set gpu.runtimeClassName (null where the "
+                         "operator uses CDI)", message)  # fmt: skip
+    if "violates PodSecurity" in message:
+        return Diagnosis("the namespace's Pod Security level refuses the pod",
+                         "stock TGI >= 3.1.1 runs as uid 0 and needs 'baseline'; for 'restricted' use the derived "
+                         "image (images/tgi-nonroot) with inference.image.runsAsNonRoot", message)  # fmt: skip
+    if "exceeded quota" in message:
+        return Diagnosis("the namespace's ResourceQuota refuses the pod", "raise the quota or lower the requests",
+                         message)  # fmt: skip
+    return Diagnosis("the pod cannot be created", "read the message", message)
+
+
 def pod_phase(pod: dict[str, Any] | None, events: list[dict[str, Any]], log: LogState) -> Phase:
     """The phase from status first, then the log for a running container."""
     if pod is None:

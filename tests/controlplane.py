@@ -158,6 +158,10 @@ class ControlPlane:
         self._run("kwok", [str(bins["kwok"] / "kwok"), "--kubeconfig", str(self.kubeconfig("kwok")), "--config",
                            str(stages), "--manage-all-nodes", "--node-ip", "127.0.0.1",
                            "--node-port", str(kubelet_port), "--server-address", f"127.0.0.1:{kubelet_port}",
+                           # Node leases kwok renews: without them the node lifecycle controller marks the
+                           # nodes Unknown after ~50 s, and kwok's re-initialised status loses the addresses
+                           # the API server dials for logs and port-forward.
+                           "--node-lease-duration-seconds", "40",
                            "--enable-crds", ",".join(KWOK_RULES)])  # fmt: skip
         self.kubectl("apply", "-f", "-", input_text=NODES)
         self.wait_for(lambda: self.kubectl("get", "nodes", "-o", "name").count("node/") == 3, "three Ready nodes")

@@ -263,9 +263,59 @@ def test_deploy_names_the_failure_the_controllers_report(
     monkeypatch.setattr("workload.ops.deploy.UNSCHEDULABLE_GRACE_SECONDS", 0)  # no cluster autoscaler here
     monkeypatch.setattr("workload.ops.deploy._pause", lambda _seconds: time.sleep(0.5))
     values = values_file(tmp_path, extra)
-    result = CliRunner().invoke(app, ["deploy", str(values), "--namespace", namespace])
+    # Past the preflight (which would refuse these), to see what the watch makes of the controllers' events.
+    result = CliRunner().invoke(app, ["deploy", str(values), "--namespace", namespace, "--skip-preflight"])
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
     assert problem in lines, result.output
     assert any(line.strip().startswith("fix:") and fix in line for line in lines)
     helm(cluster, "helm4", "uninstall", "qwen-small", "-n", namespace, "--wait")
+
+
+PREFLIGHT_CASES = [
+    ("gpu:\n  runtimeClassName: nvidia-cdi\n", "RuntimeClass nvidia-cdi does not exist"),
+    ("gpu:\n  count: 2\n",
+     "no node has 2 allocatable nvidia.com/gpu (the most of the 2 nodes matching gpu.nodeSelector: 1)"),
+    ("storage:\n  modelCache:\n    enabled: true\n    storageClass: fast-nvme\n",
+     "StorageClass fast-nvme does not exist"),
+    ("storage:\n  modelCache:\n    enabled: true\n", "the cluster has no default StorageClass for the model cache"),
+    ("monitoring:\n  serviceMonitor:\n    enabled: true\n",
+     "the cluster has no ServiceMonitor CRD (servicemonitors.monitoring.coreos.com), which "
+     "monitoring.serviceMonitor.enabled needs"),
+    ("restricted", "namespace pre-restricted enforces Pod Security 'restricted', which refuses a pod running as uid 0"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", PREFLIGHT_CASES, ids=["runtime-class", "gpus", "storage-class", "no-default-class",
+                                                       "missing-crd", "pod-security"])  # fmt: skip
+def test_preflight_names_what_would_stop_the_workload(
+    cluster: ControlPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: tuple[str, str]
+) -> None:
+    """`workload deploy --check`, each case made real on the control plane; nothing is installed."""
+    extra, blocker = case
+    namespace = "pre-restricted" if extra == "restricted" else "pre-default"
+    cluster.kubectl("create", "namespace", namespace, check=False)
+    if extra == "restricted":
+        cluster.kubectl("label", "--overwrite", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted")
+    if "serviceMonitor" in extra:  # the CRD may be installed by another test: take it away for this one
+        cluster.kubectl("delete", "crd", "servicemonitors.monitoring.coreos.com", "--ignore-not-found")
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig()))
+    monkeypatch.setenv("WORKLOAD_HELM", str(helm_path("helm4")))
+    values = values_file(tmp_path, "" if extra == "restricted" else extra)
+    checked = CliRunner().invoke(app, ["deploy", str(values), "--namespace", namespace, "--check"])
+    assert checked.exit_code == 1, checked.output
+    assert [line.split(": preflight: ", 1)[1].split("; fix: ")[0] for line in checked.output.splitlines()] == [blocker]
+    refused = CliRunner().invoke(app, ["deploy", str(values), "--namespace", namespace])
+    assert refused.exit_code == 1
+    assert "not installed: fix the above, or pass --skip-preflight" in refused.output
+    assert cluster.kubectl("get", "deployments", "-n", namespace, "-o", "name").strip() == ""
+
+
+def test_preflight_passes_a_workload_the_cluster_can_run(
+    cluster: ControlPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig()))
+    monkeypatch.setenv("WORKLOAD_HELM", str(helm_path("helm4")))
+    checked = CliRunner().invoke(app, ["deploy", str(values_file(tmp_path)), "--namespace", "pre-ok", "--check"])
+    assert checked.exit_code == 0, checked.output
+    assert checked.output.endswith("preflight: nothing stops qwen-small in namespace pre-ok\n")

@@ -243,10 +243,17 @@ def test_deploy_reports_an_unreachable_cluster_in_one_line(tmp_path: Path, monke
     """The real helm, with no cluster to talk to: one line, exit 1, no traceback."""
     monkeypatch.setenv("KUBECONFIG", str(write_kubeconfig(tmp_path / "k", "http://127.0.0.1:9", "ns")))
     monkeypatch.setenv("WORKLOAD_HELM", str(tools_bin() / "helm4"))
-    result = CliRunner().invoke(app, ["deploy", str(FIXTURES.parent.parent / "examples" / "minimal.yaml")])
+    values = str(FIXTURES.parent.parent / "examples" / "minimal.yaml")
+    # The preflight asks the cluster first: an unreachable one is exit 4 (workload/errors.py), one line.
+    checked = CliRunner().invoke(app, ["deploy", values])
+    assert checked.exit_code == 4
+    assert checked.output.startswith("deploy: ")
+    assert checked.output.count("\n") == 1
+    # Without it, helm is the first to find out.
+    result = CliRunner().invoke(app, ["deploy", values, "--skip-preflight"])
     assert result.exit_code == 1
     assert "helm:" in result.output
-    assert "Traceback" not in result.output
+    assert "Traceback" not in result.output + checked.output
     assert run_helm([str(tools_bin() / "helm4"), "status", "nothing"]) is not None
 
 
@@ -403,7 +410,10 @@ def test_deploy_command_prints_phases_and_a_diagnosis(
     monkeypatch.setattr("workload.ops.deploy._clock", timeline.clock)
     monkeypatch.setenv("WORKLOAD_KUBECTL", kube.binary)
     values = FIXTURES.parent.parent / "examples" / "minimal.yaml"
-    result = CliRunner().invoke(app, ["deploy", str(values), "--namespace", NAMESPACE, "--release", "qwen-small"])
+    # The recorded API server serves no nodes or RuntimeClasses: the preflight is tested on the real control plane.
+    result = CliRunner().invoke(
+        app, ["deploy", str(values), "--namespace", NAMESPACE, "--release", "qwen-small", "--skip-preflight"]
+    )
     assert result.exit_code == 1
     assert installs[0][:4][1:] == ["upgrade", "--install", "qwen-small"]
     lines = result.output.splitlines()

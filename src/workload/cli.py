@@ -320,10 +320,17 @@ def deploy(
     release: Annotated[str | None, typer.Option(help="Helm release name (default: serviceName).")] = None,
     namespace: Annotated[str | None, typer.Option(help="Namespace (default: values' namespace).")] = None,
     context: Annotated[str | None, typer.Option(help="kubectl context (default: current).")] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only say what would stop the workload on this cluster; install nothing.")
+    ] = False,
+    skip_preflight: Annotated[
+        bool, typer.Option("--skip-preflight", help="Install without checking the cluster first.")
+    ] = False,
 ) -> None:
-    """Validate, helm upgrade --install, and follow the model load to Ready (or to a diagnosis with a fix)."""
+    """Validate, check the cluster, helm upgrade --install, and follow the model load to Ready (or a diagnosis)."""
     from workload.ops import deploy as ops  # noqa: PLC0415
     from workload.ops.kube import Kubectl  # noqa: PLC0415
+    from workload.ops.preflight import preflight  # noqa: PLC0415
 
     checked = valid_or_exit(file)
     values, member = checked.values, checked.member
@@ -333,7 +340,18 @@ def deploy(
     release = release or name
     namespace = namespace or values.namespace or "default"
     budget = float(values.health_check.startup_timeout_seconds)
-    command = ops.helm_upgrade_command(str(find_helm()), release, member.chart_dir, file, namespace)
+    helm = str(find_helm())  # a missing helm is said before the cluster is asked anything
+    blockers = [] if skip_preflight else preflight(Kubectl(namespace, context), values, namespace)
+    for blocker in blockers:
+        err.print(f"{file}: preflight: {blocker}", markup=False)
+    if check:
+        if not blockers:
+            out.print(f"{file}: preflight: nothing stops {name} in namespace {namespace}", markup=False)
+        raise typer.Exit(1 if blockers else 0)
+    if blockers:
+        err.print("not installed: fix the above, or pass --skip-preflight", markup=False)
+        raise typer.Exit(1)
+    command = ops.helm_upgrade_command(helm, release, member.chart_dir, file, namespace)
     out.print(f"installing release {release} in {namespace} (startup budget {budget:.0f} s)", markup=False)
     if failure := ops.run_helm(command):
         err.print(f"{file}: helm: {failure}", markup=False)

@@ -25,7 +25,7 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import CHART, EXAMPLES, FIXTURES, crds_dir, helm_path, missing
-from controlplane import ControlPlane
+from controlplane import KUBERNETES_VERSIONS, ControlPlane
 from simulated import simulated
 from workload.cli import app
 from workload.simulate.tgi_simulator import Settings
@@ -34,12 +34,13 @@ pytestmark = pytest.mark.xdist_group("cluster")
 MINIMAL = EXAMPLES / "minimal.yaml"
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
-    for tool in ("go", "openssl"):
+@pytest.fixture(scope="module", params=KUBERNETES_VERSIONS, ids=[f"k8s-{v}" for v in KUBERNETES_VERSIONS])
+def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """One control plane per Kubernetes version; every test in this module runs on each."""
+    for tool in ("go", "openssl", "setpriv"):
         if shutil.which(tool) is None:
             missing(f"{tool} (the cluster tests build and start a control plane; Go >= 1.25)")
-    plane = ControlPlane(tmp_path_factory.mktemp("cluster")).start()
+    plane = ControlPlane(tmp_path_factory.mktemp("cluster"), kubernetes=request.param).start()
     try:
         yield plane
     finally:

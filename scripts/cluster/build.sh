@@ -4,11 +4,11 @@
 # version), etcd and kwok. Needs Go >= 1.25 and the Go module proxy. Cold, a Kubernetes version takes
 # about 12 minutes on 2 cores; a cached one, nothing.
 #
-#   scripts/cluster/build.sh [KUBERNETES_VERSION...]     (default: the versions pinned below)
+#   scripts/cluster/build.sh [KUBERNETES_VERSION...]     (default: 1.35.4 and 1.37.2)
 #   prints the folder of each version's binaries
 set -euo pipefail
 cache="${WORKLOAD_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ml-inference-load/cluster}"
-kube_versions=("${@:-1.35.4}")
+if [ "$#" -gt 0 ]; then kube_versions=("$@"); else kube_versions=(1.35.4 1.37.2); fi
 etcd_version=3.6.16
 kwok_version=0.8.0
 export GOTOOLCHAIN=local GOFLAGS=-modcacherw CGO_ENABLED=0

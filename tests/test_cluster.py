@@ -320,3 +320,27 @@ def test_preflight_passes_a_workload_the_cluster_can_run(
     checked = CliRunner().invoke(app, ["deploy", str(values_file(tmp_path)), "--namespace", "pre-ok", "--check"])
     assert checked.exit_code == 0, checked.output
     assert checked.output.endswith("preflight: nothing stops qwen-small in namespace pre-ok\n")
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.yaml")))
+def test_every_example_installs_runs_and_uninstalls(crds: ControlPlane, example: str) -> None:
+    """Each example as a team would install it: accepted, scheduled and Ready, then gone without a trace."""
+    namespace = f"example-{example.removesuffix('.yaml').replace('.', '-')}"
+    values = str(EXAMPLES / example)
+    release = yaml.safe_load((EXAMPLES / example).read_text(encoding="utf-8"))["serviceName"]
+    helm(crds, "helm4", "install", release, str(CHART), "-n", namespace, "--create-namespace", "-f", values,
+         "--set", f"namespace={namespace}", "--wait", "--timeout", "90s")  # fmt: skip
+    assert len(objects(crds, "pods", namespace, f"app={release}")) == 1
+    helm(crds, "helm4", "uninstall", release, "-n", namespace, "--wait", "--timeout", "60s")
+    assert crds.kubectl("get", "all,configmaps,pvc", "-n", namespace, "-l", f"app.kubernetes.io/instance={release}",
+                        "-o", "name").strip() == ""  # fmt: skip
+
+
+def test_uninstall_keeps_only_the_cache_marked_to_keep(cluster: ControlPlane, tmp_path: Path) -> None:
+    values = values_file(tmp_path, "storage:\n  modelCache:\n    enabled: true\n    keepOnUninstall: true\n")
+    helm(cluster, "helm4", "install", "keep", str(CHART), "-n", "keep", "--create-namespace", "-f", str(values),
+         "--set", "serviceName=keep")  # fmt: skip
+    helm(cluster, "helm4", "uninstall", "keep", "-n", "keep", "--wait", "--timeout", "60s")
+    left = cluster.kubectl("get", "all,configmaps,secrets,pvc", "-n", "keep", "-l", "app.kubernetes.io/instance=keep",
+                           "-o", "name").split()  # fmt: skip
+    assert left == ["persistentvolumeclaim/keep-model-cache"]

@@ -3,7 +3,7 @@
 #
 # Each comes from the Go module that publishes it, through the Go module proxy (`go mod download`
 # verifies the module against the Go checksum database), and each extracted file is pinned by sha256.
-# Nothing is copied into the repository. Needs Go >= 1.21 on PATH.
+# Nothing is copied into the repository. Needs Go on PATH (the project needs >= 1.25 for its cluster tests).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/.tools/crds"
@@ -19,7 +19,7 @@ pins=(
   "prometheus-operator-v0.93.0-servicemonitors.yaml github.com/prometheus-operator/prometheus-operator v0.93.0 example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml a99047972c9dd7679ce2050b9968e8a08773492e671b3e17abd476d42aa78a32"
 )
 
-command -v go >/dev/null || { echo "error: Go (>= 1.21) is needed to fetch the CRDs the tests use; install it and rerun" >&2; exit 1; }
+command -v go >/dev/null || { echo "error: Go (>= 1.25) is needed to fetch the CRDs the tests use; install it and rerun" >&2; exit 1; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 for pin in "${pins[@]}"; do

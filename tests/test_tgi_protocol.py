@@ -22,6 +22,7 @@ from workload.ops.tgi_check import (
     check_health,
     check_info,
     metric_total,
+    request_checks,
 )
 from workload.paths import REPO_ROOT
 from workload.simulate.tgi_simulator import Settings
@@ -39,13 +40,7 @@ def tgi() -> Iterator[Running]:
 def test_all_checks_pass_against_a_healthy_server(tgi: Running) -> None:
     client = TgiClient(tgi.url)
     before = metric_total(client, "tgi_request_count")
-    checks = [
-        check_health(client),
-        check_info(client, MODEL),
-        check_generate(client),
-        check_generate_stream(client),
-        check_chat_completion(client),
-    ]
+    checks = request_checks(client, MODEL)
     after = metric_total(client, "tgi_request_count")
     assert [c.ok for c in checks] == [True] * 5, checks
     assert (before, after) == (0, 3)

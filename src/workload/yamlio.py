@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from workload.problems import field_path
+
 
 class HelmLikeLoader(yaml.SafeLoader):
     """A SafeLoader whose implicit scalar types follow go-yaml v2 (what Helm uses)."""
@@ -216,8 +218,6 @@ def load_values_file(path: Path) -> dict[str, Any]:
 
 def key_lines(text: str) -> dict[str, int]:
     """Field path (as problems name it) -> the 1-based line where that key or list item is written."""
-    from workload.problems import field_path  # noqa: PLC0415 - problems is light; this keeps yamlio standalone
-
     loader = HelmLikeLoader(text)
     try:
         root = loader.get_single_node()

@@ -185,15 +185,20 @@ def metric_total(client: TgiClient, name: str) -> float | None:
     return sum(values) if values else None
 
 
-def main() -> int:
-    client = TgiClient(os.environ["TGI_URL"], os.environ.get("API_KEY", ""))
-    checks = [
+def request_checks(client: TgiClient, model_id: str) -> list[Check]:
+    """The request checks in order: /health, /info (serving model_id, if given), generate, stream, chat."""
+    return [
         check_health(client),
-        check_info(client, os.environ.get("MODEL_ID", "")),
+        check_info(client, model_id),
         check_generate(client),
         check_generate_stream(client),
         check_chat_completion(client),
     ]
+
+
+def main() -> int:
+    client = TgiClient(os.environ["TGI_URL"], os.environ.get("API_KEY", ""))
+    checks = request_checks(client, os.environ.get("MODEL_ID", ""))
     for check in checks:
         line = f"{'PASS' if check.ok else 'FAIL'} {check.name}: {check.detail}"
         print(line + (f" (look at: {check.hint})" if not check.ok and check.hint else ""), flush=True)

@@ -14,11 +14,10 @@ from workload.ops.tgi_check import (
     Check,
     TgiClient,
     check_chat_completion,
-    check_generate,
-    check_generate_stream,
     check_health,
     check_info,
     metric_total,
+    request_checks,
 )
 
 
@@ -81,13 +80,7 @@ HTTP_CHECKS = ["health", "info", "generate", "generate_stream", "chat_completion
 
 def http_checks(client: TgiClient, model_id: str) -> list[Check]:
     before = metric_total(client, "tgi_request_count")
-    checks = [
-        check_health(client),
-        check_info(client, model_id),
-        check_generate(client),
-        check_generate_stream(client),
-        check_chat_completion(client),
-    ]
+    checks = request_checks(client, model_id)
     after = metric_total(client, "tgi_request_count")
     if before is None or after is None:
         checks.append(Check("metrics", False, "tgi_request_count not in /metrics", "is this a TGI server?"))

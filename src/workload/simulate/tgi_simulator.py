@@ -143,6 +143,15 @@ def _field(body: dict[str, Any], name: str, kinds: tuple[type, ...], default: An
     return value
 
 
+def _inputs(body: dict[str, Any]) -> str:
+    """The `inputs` every generate-shaped request must carry, as serde requires it."""
+    inputs = _field(body, "inputs", (str,))
+    if inputs is None:
+        raise ApiError(422, "Failed to deserialize the JSON body into the target type: missing field `inputs`",
+                       plain=True)  # fmt: skip
+    return str(inputs)
+
+
 def parse_json(raw: bytes, content_type: str) -> dict[str, Any]:
     """axum's Json extractor: application/json or application/*+json, then JSON, then a JSON object."""
     mime = content_type.split(";", maxsplit=1)[0].strip().lower()
@@ -536,10 +545,7 @@ class Handler(BaseHTTPRequestHandler):
         self.server.slots.release()
 
     def _generate_body(self, body: dict[str, Any], default_full_text: bool) -> tuple[dict[str, Any], dict[str, str]]:
-        inputs = _field(body, "inputs", (str,))
-        if inputs is None:
-            raise ApiError(422, "Failed to deserialize the JSON body into the target type: missing field `inputs`",
-                           plain=True)  # fmt: skip
+        inputs = _inputs(body)
         params = parse_params(body.get("parameters"), self.server.settings)
         generation = self._generate_now(inputs, params)
         full_text = params.return_full_text if params.return_full_text is not None else default_full_text
@@ -557,10 +563,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _stream_events(self, body: dict[str, Any], default_full_text: bool) -> Iterator[dict[str, Any] | None]:
         """TGI's /generate_stream events; errors after the headers are events too, as in TGI."""
-        inputs = _field(body, "inputs", (str,))
-        if inputs is None:
-            raise ApiError(422, "Failed to deserialize the JSON body into the target type: missing field `inputs`",
-                           plain=True)  # fmt: skip
+        inputs = _inputs(body)
         params = parse_params(body.get("parameters"), self.server.settings)
 
         def events() -> Iterator[dict[str, Any] | None]:
@@ -716,10 +719,7 @@ class Handler(BaseHTTPRequestHandler):
         self._events(chain(*streams, ["[DONE]"]), {"x-compute-type": "simulated", "X-Accel-Buffering": "no"})
 
     def _tokenize(self, body: dict[str, Any]) -> None:
-        inputs = _field(body, "inputs", (str,))
-        if inputs is None:
-            raise ApiError(422, "Failed to deserialize the JSON body into the target type: missing field `inputs`",
-                           plain=True)  # fmt: skip
+        inputs = _inputs(body)
         self._json(200, tokenize(inputs))
 
     def _chat_tokenize(self, body: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ For a person: `scripts/cluster/start.sh` starts one and prints the KUBECONFIG to
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -169,14 +170,20 @@ class ControlPlane:
         self.wait_for(lambda: self.kubectl("get", "nodes", "-o", "name").count("node/") == 3, "three Ready nodes")
         return self
 
-    def serve_logs(self, namespace: str, path: Path, lines: list[str]) -> None:
-        """Every pod in the namespace 'logs' these lines (written in the CRI format kwok reads)."""
+    def serve_logs(self, namespace: str, path: Path, lines: list[str], previous: list[str] | None = None) -> None:
+        """Every pod in the namespace 'logs' these lines, and `previous` for `kubectl logs --previous`
+        (written in the CRI format kwok reads)."""
         stamp = "2026-11-27T11:00:00.000000000Z"
         path.write_text("".join(f"{stamp} stdout F {line}\n" for line in lines), encoding="utf-8")
+        files = f"logsFile: '{path}'"
+        if previous is not None:
+            before = path.with_suffix(".previous.log")
+            before.write_text("".join(f"{stamp} stdout F {line}\n" for line in previous), encoding="utf-8")
+            files += f", previousLogsFile: '{before}'"
         self.kubectl("apply", "-f", "-", input_text=(
             "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\n"
             f"metadata: {{name: logs-{namespace}}}\n"
-            f"spec: {{selector: {{matchNamespaces: [{namespace}]}}, logs: [{{logsFile: '{path}'}}]}}\n"
+            f"spec: {{selector: {{matchNamespaces: [{namespace}]}}, logs: [{{{files}}}]}}\n"
         ))  # fmt: skip
 
     def forward_ports(self, namespace: str, port: int) -> None:
@@ -248,7 +255,79 @@ def kwok_stages(kwok_bin: Path) -> str:
         .replace("key: '.metadata.ownerReferences.[].kind'", "key: '.metadata.annotations[\"helm.sh/hook\"]'")
         .replace("- 'Job'", "- 'test'")
     )
+    documents += [scenario_stage(namespace, event, status) for namespace, (event, status) in SCENARIOS.items()]
     return "\n---\n".join(documents)
+
+
+# Pods in these namespaces do what a kubelet reports for a failing TGI container, instead of getting
+# Ready: the status and the event the kubelet writes (pkg/kubelet: "Back-off restarting failed
+# container", "Readiness probe failed: HTTP probe failed with statuscode: 503"). The controllers, the
+# scheduler and the API server around them are real; kwok plays the kubelet.
+SCENARIOS = {
+    "scenario-crash-loop": (
+        {"type": "Warning", "reason": "BackOff", "message": "Back-off restarting failed container inference in pod"},
+        """ready: false
+        restartCount: 4
+        started: false
+        state:
+          waiting:
+            reason: CrashLoopBackOff
+            message: back-off 1m20s restarting failed container=inference
+        lastState:
+          terminated:
+            exitCode: 1
+            reason: Error
+            startedAt: {{ $now | Quote }}
+            finishedAt: {{ $now | Quote }}""",
+    ),
+    "scenario-probe-fails": (
+        {"type": "Warning", "reason": "Unhealthy",
+         "message": "Readiness probe failed: HTTP probe failed with statuscode: 503"},
+        """ready: false
+        restartCount: 0
+        started: true
+        state:
+          running:
+            startedAt: {{ $now | Quote }}""",
+    ),
+}  # fmt: skip
+
+
+def scenario_stage(namespace: str, event: dict[str, str], container_status: str) -> str:
+    """A kwok Stage that outweighs pod-ready (weight 0) for a Pending pod in `namespace`."""
+    return f"""apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {{name: {namespace}}}
+spec:
+  resourceRef: {{apiGroup: v1, kind: Pod}}
+  selector:
+    matchExpressions:
+    - {{key: '.metadata.namespace', operator: In, values: ['{namespace}']}}
+    - {{key: '.metadata.deletionTimestamp', operator: DoesNotExist}}
+    - {{key: '.status.phase', operator: In, values: ['Pending']}}
+  weight: 1
+  next:
+    event: {json.dumps(event)}
+    statusTemplate: |
+      {{{{ $now := Now }}}}
+      conditions:
+      - {{type: Initialized, status: "True", lastTransitionTime: {{{{ $now | Quote }}}}}}
+      - {{type: Ready, status: "False", reason: ContainersNotReady,
+          lastTransitionTime: {{{{ $now | Quote }}}}}}
+      - {{type: ContainersReady, status: "False", reason: ContainersNotReady,
+          lastTransitionTime: {{{{ $now | Quote }}}}}}
+      containerStatuses:
+      {{{{ range .spec.containers }}}}
+      - image: {{{{ .image | Quote }}}}
+        name: {{{{ .name | Quote }}}}
+        {container_status}
+      {{{{ end }}}}
+      hostIP: {{{{ NodeIPWith .spec.nodeName | Quote }}}}
+      podIP: {{{{ PodIPWith .spec.nodeName ( or .spec.hostNetwork false ) ( or .metadata.uid "" )
+        ( or .metadata.name "" ) ( or .metadata.namespace "" ) | Quote }}}}
+      phase: Running
+      startTime: {{{{ $now | Quote }}}}
+"""
 
 
 NODES = (

@@ -26,8 +26,11 @@ from typer.testing import CliRunner
 
 from conftest import CHART, EXAMPLES, FIXTURES, crds_dir, helm_path, missing
 from controlplane import KUBERNETES_VERSIONS, ControlPlane
+from recordings import RECORDINGS, recording
+from recordings import pod as recorded_pod
 from simulated import simulated
 from workload.cli import app
+from workload.ops.phases import pod_diagnosis
 from workload.simulate.tgi_simulator import Settings
 
 pytestmark = pytest.mark.xdist_group("cluster")
@@ -221,7 +224,7 @@ def test_deploy_and_verify_end_to_end(cluster: ControlPlane, tmp_path: Path, mon
     which kwok forwards to `workload simulate` on loopback."""
     namespace = "e2e"
     cluster.kubectl("create", "namespace", namespace, check=False)
-    recorded_log = (FIXTURES / "recordings" / "logs" / "cache-hit-ready.log").read_text(encoding="utf-8")
+    recorded_log = (RECORDED_LOGS / "cache-hit-ready.log").read_text(encoding="utf-8")
     cluster.serve_logs(namespace, tmp_path / "tgi.log", recorded_log.splitlines())
     monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig()))
     monkeypatch.setenv("WORKLOAD_HELM", str(helm_path("helm4")))
@@ -270,6 +273,63 @@ def test_deploy_names_the_failure_the_controllers_report(
     lines = result.output.splitlines()
     assert problem in lines, result.output
     assert any(line.strip().startswith("fix:") and fix in line for line in lines)
+    helm(cluster, "helm4", "uninstall", "qwen-small", "-n", namespace, "--wait")
+
+
+RECORDED_LOGS = RECORDINGS / "logs"
+UNRECOGNISED_EXIT = ["2026-11-27T14:00:41.380044Z  INFO text_generation_launcher: Args { ... }",
+                     "Error: ShardCannotStart"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (
+            "scenario-crash-loop",
+            None,
+            (RECORDED_LOGS / "shard-failed-cuda-oom.log").read_text().splitlines(),
+            "failed while loading shards: the model does not fit in GPU memory",
+            "fix: use more GPUs",
+        ),
+        (
+            "scenario-crash-loop",
+            None,
+            UNRECOGNISED_EXIT,
+            "failed while starting TGI: the TGI container keeps exiting (exit code 1, 4 restarts)",
+            "fix: read the last run's log: kubectl logs qwen-small-",
+        ),
+        (
+            "scenario-probe-fails",
+            (RECORDED_LOGS / "cache-hit-ready.log").read_text().splitlines(),
+            None,
+            "failed while warming up: TGI is serving, but its readiness probe keeps failing",
+            "fix: /health runs a one-token generation",
+        ),
+    ],
+    ids=["crash-loop-recognised", "crash-loop", "readiness-never-passes"],
+)
+def test_deploy_names_what_the_kubelet_reports(
+    cluster: ControlPlane,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, list[str] | None, list[str] | None, str, str],
+) -> None:
+    """A crash loop and a probe that never passes, as kwok (playing the kubelet, see SCENARIOS in
+    controlplane.py) reports them through the real API server: `deploy` reads the status, the events and
+    the current or previous log (`kubectl logs --previous`, served by kwok) and names the failure."""
+    namespace, log, previous, problem, fix = case
+    cluster.kubectl("create", "namespace", namespace, check=False)
+    cluster.serve_logs(namespace, tmp_path / "tgi.log", log or [], previous=previous)
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig()))
+    monkeypatch.setenv("WORKLOAD_HELM", str(helm_path("helm4")))
+    monkeypatch.setattr("workload.ops.deploy.PROBE_GRACE_SECONDS", 1)
+    monkeypatch.setattr("workload.ops.deploy._pause", lambda _seconds: time.sleep(0.5))
+    values = values_file(tmp_path, "healthCheck:\n  startupTimeoutSeconds: 60\n")  # broken, it fails in a minute
+    result = CliRunner().invoke(app, ["deploy", str(values), "--namespace", namespace])
+    assert result.exit_code == 1, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert problem in lines, result.output
+    assert any(line.startswith(fix) for line in lines), result.output
     helm(cluster, "helm4", "uninstall", "qwen-small", "-n", namespace, "--wait")
 
 
@@ -344,3 +404,63 @@ def test_uninstall_keeps_only_the_cache_marked_to_keep(cluster: ControlPlane, tm
     left = cluster.kubectl("get", "all,configmaps,secrets,pvc", "-n", "keep", "-l", "app.kubernetes.io/instance=keep",
                            "-o", "name").split()  # fmt: skip
     assert left == ["persistentvolumeclaim/keep-model-cache"]
+
+
+# Fields a recording may hold with other values than a live cluster's: identities, times, placement and
+# the scheduler's free-text message (its node counts; the diagnosis read from it is compared instead).
+VOLATILE = {"uid", "resourceVersion", "creationTimestamp", "lastTransitionTime", "lastUpdateTime", "startTime",
+            "startedAt", "finishedAt", "nodeName", "pod-template-hash", "message"}  # fmt: skip
+
+
+def differences(recorded: Any, real: Any, path: str = "") -> list[str]:
+    """Where the recording says something the control plane did not write (the recording may hold less)."""
+    if isinstance(recorded, dict) and isinstance(real, dict):
+        return [d for key, value in recorded.items() if key not in VOLATILE
+                for d in (differences(value, real[key], f"{path}.{key}") if key in real
+                          else [f"{path}.{key}: absent"])]  # fmt: skip
+    if isinstance(recorded, list) and isinstance(real, list):
+        key = next(
+            (k for k in ("name", "type") if recorded and all(isinstance(i, dict) and k in i for i in recorded)), None
+        )
+        if key is None:
+            return [f"{path}: {recorded!r} != {real!r}"] if recorded != real else []
+        found = {item[key]: item for item in real if isinstance(item, dict)}
+        return [d for item in recorded for d in (differences(item, found[item[key]], f"{path}[{item[key]}]")
+                if item[key] in found else [f"{path}[{item[key]}]: absent"])]  # fmt: skip
+    return [] if recorded == real else [f"{path}: {recorded!r} != {real!r}"]
+
+
+def test_recordings_say_what_the_control_plane_writes(cluster: ControlPlane, tmp_path: Path) -> None:
+    """The day-2 tests' recordings of objects a control plane writes (tests/fixtures/recordings: the
+    Deployment with the deployment controller's status, its pod as the ReplicaSet controller and admission
+    create it, the scheduler's Unschedulable status) hold nothing this one did not write."""
+    if cluster.kubernetes != KUBERNETES_VERSIONS[-1]:
+        pytest.skip("the recordings are of the newest Kubernetes")
+    namespace = "ml-inference"
+    cluster.kubectl("create", "namespace", namespace, check=False)
+    cluster.kubectl("apply", "-f", str(RECORDINGS / "secret-api-key.yaml"))
+    helm(cluster, "helm4", "install", "qwen-small", str(CHART), "-n", namespace, "-f", str(MINIMAL), "--set",
+         f"namespace={namespace},apiKey.existingSecret=qwen-small-api-key", "--wait", "--timeout", "90s")  # fmt: skip
+    deployment = json.loads(cluster.kubectl("get", "deployment", "qwen-small", "-n", namespace, "-o", "json"))
+    (live,) = objects(cluster, "pods", namespace, "app=qwen-small")
+    assert differences(recording("deployment.yaml"), deployment) == []
+    # The pod's and its ReplicaSet's names carry hashes: identities, like uids.
+    live["metadata"]["name"] = recording("pod.yaml")["metadata"]["name"]
+    live["metadata"]["ownerReferences"][0]["name"] = recording("pod.yaml")["metadata"]["ownerReferences"][0]["name"]
+    assert differences(recording("pod.yaml"), live) == []
+    helm(
+        cluster, "helm4", "upgrade", "qwen-small", str(CHART), "-n", namespace, "--reuse-values", "--set", "gpu.count=8"
+    )
+    for _ in range(60):
+        pending = [p for p in objects(cluster, "pods", namespace, "app=qwen-small") if p["status"].get("conditions")
+                   and p["status"]["phase"] == "Pending"]  # fmt: skip
+        if pending:
+            break
+        time.sleep(1)
+    recorded = recorded_pod("unschedulable")
+    assert differences(recorded["status"], pending[0]["status"]) == []
+    real, constructed = pod_diagnosis(pending[0], []), pod_diagnosis(recorded, [])
+    assert real is not None
+    assert constructed is not None
+    assert real.problem == constructed.problem
+    helm(cluster, "helm4", "uninstall", "qwen-small", "-n", namespace, "--wait")

@@ -11,45 +11,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from conftest import FIXTURES, missing
 from fake_apiserver import ClusterState, serving, write_kubeconfig
+from recordings import POD_NAME, log, pod, recording
 from simulated import Running, simulated
 from workload.cli import app
 from workload.kubeschema import CrdSchemas, builtin_errors
 from workload.ops.deploy import Outcome, Progress, helm_upgrade_command, run_helm, watch
 from workload.ops.kube import Kubectl
-from workload.ops.phases import Phase, pod_diagnosis, read_log
+from workload.ops.phases import Cause, LogState, Phase, pod_diagnosis, read_log, stuck_diagnosis
 from workload.ops.verify import verify
 from workload.paths import tools_bin
 from workload.simulate.tgi_simulator import Settings
 
-RECORDINGS = FIXTURES / "recordings"
 NAMESPACE = "ml-inference"
 LABELS = {
     "app": "qwen-small",
     "app.kubernetes.io/name": "ml-inference-load",
     "app.kubernetes.io/instance": "qwen-small",
 }
-
-
-def recording(name: str) -> Any:
-    return yaml.safe_load((RECORDINGS / name).read_text(encoding="utf-8"))
-
-
-def log(name: str) -> str:
-    return (RECORDINGS / "logs" / name).read_text(encoding="utf-8")
-
-
-def pod(status: str) -> dict[str, Any]:
-    obj: dict[str, Any] = copy.deepcopy(recording("pod.yaml"))
-    obj["status"] = copy.deepcopy(recording("pod-statuses.yaml")[status])
-    return obj
-
-
-POD_NAME = recording("pod.yaml")["metadata"]["name"]
 
 
 @pytest.fixture
@@ -147,6 +129,37 @@ def test_pod_status_failures_are_diagnosed(status: str, problem: str) -> None:
     assert diagnosis is not None
     assert diagnosis.problem.startswith(problem)
     assert diagnosis.fix
+
+
+def event(reason: str, message: str) -> dict[str, Any]:
+    return {"type": "Warning", "reason": reason, "message": message}
+
+
+READINESS_503 = event("Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503")
+
+
+def test_a_crash_loop_without_a_known_error_says_where_to_look() -> None:
+    diagnosis = stuck_diagnosis(pod("crash-loop"), [], LogState())
+    assert diagnosis is not None
+    assert diagnosis.problem.startswith("the TGI container keeps exiting (exit code ")
+    assert f"kubectl logs {POD_NAME} -c inference --previous" in diagnosis.fix
+
+
+def test_a_startup_probe_that_kills_the_container_names_the_budget() -> None:
+    # The kubelet's event when the startup probe's failureThreshold runs out (pkg/kubelet/prober).
+    killing = event("Killing", "Container inference failed startup probe, will be restarted")
+    diagnosis = stuck_diagnosis(pod("crash-loop"), [killing], LogState())
+    assert diagnosis is not None
+    assert "healthCheck.startupTimeoutSeconds" in diagnosis.fix
+
+
+def test_a_readiness_probe_failing_after_connected_is_stuck_only_then() -> None:
+    connected = read_log(log("cache-hit-ready.log").splitlines())
+    diagnosis = stuck_diagnosis(pod("running"), [READINESS_503], connected)
+    assert diagnosis is not None
+    assert diagnosis.cause is Cause.PROBE
+    assert stuck_diagnosis(pod("running"), [READINESS_503], LogState(phase=Phase.LOADING)) is None  # still loading
+    assert stuck_diagnosis(pod("running"), [], connected) is None
 
 
 # -- workload deploy's watch, through the real kubectl ------------------------------------------------

@@ -22,9 +22,11 @@ from workload.ops.phases import (
     pod_diagnosis,
     pod_phase,
     read_log,
+    stuck_diagnosis,
 )
 
 UNSCHEDULABLE_GRACE_SECONDS = 120  # a cluster autoscaler may still be adding a GPU node
+PROBE_GRACE_SECONDS = 60  # six readiness periods of failures after "Connected" before calling it stuck
 _pause = time.sleep
 _clock = time.monotonic
 
@@ -93,6 +95,7 @@ def watch(
     clock = clock or _clock
     start = clock()
     last = Phase.SCHEDULING
+    first_seen: dict[str, float] = {}  # problem -> when the watch first saw it
     while True:
         elapsed = clock() - start
         pod, events, log = snapshot(kube, labels)
@@ -102,7 +105,9 @@ def watch(
         if phase is Phase.READY:
             return Outcome(True, phase, elapsed)
         diagnosis = (pod_diagnosis(pod, events) if pod else creation_diagnosis(events)) or log.diagnosis
-        if diagnosis and _fatal(diagnosis, pod, elapsed):
+        if diagnosis is None and pod is not None:
+            diagnosis = stuck_diagnosis(pod, events, log)
+        if diagnosis and _fatal(diagnosis, pod, elapsed - first_seen.setdefault(diagnosis.problem, elapsed)):
             return Outcome(False, phase, elapsed, diagnosis)
         if elapsed >= budget_seconds:
             return Outcome(False, last, elapsed, Diagnosis(
@@ -112,9 +117,12 @@ def watch(
         sleep(interval)
 
 
-def _fatal(diagnosis: Diagnosis, pod: dict[str, Any] | None, elapsed: float) -> bool:
+def _fatal(diagnosis: Diagnosis, pod: dict[str, Any] | None, seen_for: float) -> bool:
+    """Whether to stop on a diagnosis that the watch has seen for `seen_for` seconds."""
     if diagnosis.cause is Cause.UNSCHEDULABLE:
-        return elapsed >= UNSCHEDULABLE_GRACE_SECONDS
+        return seen_for >= UNSCHEDULABLE_GRACE_SECONDS
+    if diagnosis.cause is Cause.PROBE:
+        return seen_for >= PROBE_GRACE_SECONDS
     if diagnosis.cause is Cause.IMAGE_PULL and pod is not None:
         waiting = container_state(pod).get("waiting") or {}
         return waiting.get("reason") != "ErrImagePull"  # a first pull error may be transient; BackOff is not

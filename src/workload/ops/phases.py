@@ -33,6 +33,7 @@ class Cause(Enum):
 
     UNSCHEDULABLE = "unschedulable"  # a cluster autoscaler may still add a node
     IMAGE_PULL = "image pull"  # a first pull error may be transient; BackOff is not
+    PROBE = "probe"  # a readiness probe may fail a few times just after warm-up
     OTHER = "other"
 
 
@@ -236,6 +237,37 @@ def pod_phase(pod: dict[str, Any] | None, events: list[dict[str, Any]], log: Log
     # Running, or restarting after a crash (then the phase is where the last run's log stopped). Only
     # the kubelet's Ready makes it ready: a log that says "Connected" is at most warming up.
     return log.phase if log.phase is not Phase.READY else Phase.WARMING_UP
+
+
+def stuck_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]], log: LogState) -> Diagnosis | None:
+    """Why a pod that was scheduled and started does not get Ready, when neither its status nor its log
+    names a specific failure: the kubelet's probe events, or a crash loop. Read after pod_diagnosis and
+    the log's own diagnosis, which are more specific."""
+    probe_kills = [e for e in events if e.get("reason") == "Killing" and "failed startup probe" in e.get("message", "")]
+    if probe_kills:
+        return Diagnosis("the startup probe gave up before TGI opened its port (the kubelet restarted it)",
+                         "raise healthCheck.startupTimeoutSeconds to cover the download and load of the weights",
+                         probe_kills[-1].get("message", ""))  # fmt: skip
+    waiting = container_state(pod).get("waiting") or {}
+    if waiting.get("reason") == "CrashLoopBackOff":
+        status = _container_status(pod)
+        terminated = (status.get("lastState") or {}).get("terminated") or {}
+        name = pod.get("metadata", {}).get("name", "POD")
+        return Diagnosis(
+            f"the TGI container keeps exiting (exit code {terminated.get('exitCode', '?')}, "
+            f"{status.get('restartCount', 0)} restarts)",
+            f"read the last run's log: kubectl logs {name} -c {CONTAINER_NAME} --previous",
+            waiting.get("message") or terminated.get("reason", ""))  # fmt: skip
+    if log.phase is Phase.READY:  # TGI logged "Connected", yet the kubelet does not call it ready
+        failures = [
+            e for e in events if e.get("reason") == "Unhealthy" and "Readiness probe failed" in e.get("message", "")
+        ]
+        if failures:
+            return Diagnosis("TGI is serving, but its readiness probe keeps failing",
+                             "/health runs a one-token generation: read the pod log after 'Connected' for the "
+                             "shard's error; if it is clean, check that nothing blocks the kubelet from the "
+                             "container port", failures[-1].get("message", ""), Cause.PROBE)  # fmt: skip
+    return None
 
 
 def crash_looping(pod: dict[str, Any]) -> bool:

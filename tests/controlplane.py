@@ -45,7 +45,7 @@ def build(kubernetes: str) -> dict[str, Path]:
     result = subprocess.run([str(REPO / "scripts" / "cluster" / "build.sh"), kubernetes],
                             capture_output=True, text=True, check=True)  # fmt: skip
     folders = [Path(line) for line in result.stdout.splitlines() if line.strip()]
-    return {"kubernetes": folders[0], "etcd": folders[1], "kwok": folders[2]}
+    return {"kubernetes": folders[0], "etcd": folders[1], "kwok": folders[2], "registry": folders[3]}
 
 
 def _openssl(*args: str, cwd: Path) -> None:

@@ -25,10 +25,12 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import CHART, EXAMPLES, FIXTURES, crds_dir, helm_path, missing
-from controlplane import KUBERNETES_VERSIONS, ControlPlane
+from controlplane import KUBERNETES_VERSIONS, ControlPlane, build
+from oci_registry import KEY_NAME, oci_registry, signing_key
 from recordings import RECORDINGS, recording
 from recordings import pod as recorded_pod
 from simulated import simulated
+from workload import __version__
 from workload.cli import app
 from workload.ops.phases import pod_diagnosis
 from workload.simulate.tgi_simulator import Settings
@@ -464,3 +466,55 @@ def test_recordings_say_what_the_control_plane_writes(cluster: ControlPlane, tmp
     assert constructed is not None
     assert real.problem == constructed.problem
     helm(cluster, "helm4", "uninstall", "qwen-small", "-n", namespace, "--wait")
+
+
+@pytest.mark.parametrize("helm_name", ["helm3", "helm4"])
+def test_the_chart_is_packaged_signed_pushed_pulled_and_installed(
+    cluster: ControlPlane, helm_name: str, tmp_path: Path
+) -> None:
+    """What a platform team does with the chart: `helm package --sign`, `helm verify`, `helm lint` of the
+    archive, an install from the archive, a push to an OCI registry (a real one on loopback), a verified
+    pull, and `helm install oci://`."""
+    if cluster.kubernetes != KUBERNETES_VERSIONS[-1]:
+        pytest.skip("packaging does not depend on the Kubernetes version; once is enough")
+    if shutil.which("gpg") is None:
+        missing("gpg (makes the throwaway key the chart is signed with)")
+    keys = signing_key(tmp_path / "key")
+    started = time.monotonic()
+    dist = tmp_path / "dist"
+    helm(cluster, helm_name, "package", str(CHART), "--sign", "--key", KEY_NAME, "--keyring", str(keys.secret),
+         "--destination", str(dist))  # fmt: skip
+    archive = dist / f"ml-inference-load-{__version__}.tgz"
+    assert sorted(p.name for p in dist.iterdir()) == [archive.name, f"{archive.name}.prov"]
+    assert KEY_NAME in helm(cluster, helm_name, "verify", str(archive), "--keyring", str(keys.public)).stdout
+    helm(cluster, helm_name, "lint", str(archive), "-f", str(MINIMAL))
+    # A verify that cannot fail is no proof: a changed archive, and another key, are refused.
+    tampered = tmp_path / "tampered" / archive.name
+    tampered.parent.mkdir()
+    tampered.write_bytes(archive.read_bytes() + b"\0")
+    shutil.copy(f"{archive}.prov", f"{tampered}.prov")
+    assert helm(cluster, helm_name, "verify", str(tampered), "--keyring", str(keys.public), check=False).returncode
+    stranger = signing_key(tmp_path / "stranger", "Someone Else <else@example.invalid>")
+    assert helm(cluster, helm_name, "verify", str(archive), "--keyring", str(stranger.public), check=False).returncode
+
+    namespace = f"package-{helm_name}"
+    install = ["-n", namespace, "--create-namespace", "-f", str(MINIMAL), "--set", f"namespace={namespace}",
+               "--wait", "--timeout", "90s"]  # fmt: skip
+    helm(cluster, helm_name, "install", "from-archive", str(archive), *install, "--set", "serviceName=from-archive")
+    registry = build(cluster.kubernetes)["registry"] / "registry"
+    (tmp_path / "registry").mkdir()
+    with oci_registry(registry, tmp_path / "registry") as host:
+        pushed = helm(cluster, helm_name, "push", str(archive), f"oci://{host}/charts", "--plain-http")
+        assert f"Pushed: {host}/charts/ml-inference-load:{__version__}" in pushed.stdout + pushed.stderr
+        pulled = tmp_path / "pulled"
+        pulled.mkdir()
+        helm(cluster, helm_name, "pull", f"oci://{host}/charts/ml-inference-load", "--version", __version__,
+             "--plain-http", "--verify", "--keyring", str(keys.public), "--destination", str(pulled))  # fmt: skip
+        assert (pulled / archive.name).read_bytes() == archive.read_bytes()
+        helm(cluster, helm_name, "install", "from-oci", f"oci://{host}/charts/ml-inference-load", "--version",
+             __version__, "--plain-http", *install, "--set", "serviceName=from-oci")  # fmt: skip
+    print(f"package, sign, verify, lint, install, push, pull, install with {helm_name}: "
+          f"{time.monotonic() - started:.1f} s")  # fmt: skip
+    assert {d["metadata"]["name"] for d in objects(cluster, "deployments", namespace)} == {"from-archive", "from-oci"}
+    for release in ("from-archive", "from-oci"):
+        helm(cluster, helm_name, "uninstall", release, "-n", namespace, "--wait")

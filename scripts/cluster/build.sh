@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test control plane's binaries from Go modules, once per machine, into a cache outside the
 # repository keyed by version: kube-apiserver, kube-controller-manager and kube-scheduler (per Kubernetes
-# version), etcd and kwok. Needs Go >= 1.25 and the Go module proxy. Cold, a Kubernetes version takes
-# about 12 minutes on 2 cores; a cached one, nothing.
+# version), etcd, kwok, and the OCI registry the chart is pushed to. Needs Go >= 1.25 and the Go module
+# proxy. Cold, a Kubernetes version takes about 12 minutes on 2 cores; a cached one, nothing.
 #
 #   scripts/cluster/build.sh [KUBERNETES_VERSION...]     (default: 1.35.4 and 1.37.2)
 #   prints the folder of each version's binaries
@@ -11,6 +11,7 @@ cache="${WORKLOAD_CLUSTER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ml-inference-lo
 if [ "$#" -gt 0 ]; then kube_versions=("$@"); else kube_versions=(1.35.4 1.37.2); fi
 etcd_version=3.6.16
 kwok_version=0.8.0
+registry_version=3.1.2 # the CNCF Distribution registry, for the chart's OCI push and pull
 export GOTOOLCHAIN=local GOFLAGS=-modcacherw CGO_ENABLED=0
 export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build"
 mkdir -p "$cache"
@@ -85,6 +86,14 @@ build_kwok() { # -> $cache/kwok-<version>/bin/kwok
   rm -rf "$out/bin" && mv "$out/bin.tmp" "$out/bin"
 }
 
+build_registry() { # -> $cache/registry-<version>/bin/registry
+  local out="$cache/registry-$registry_version"
+  [ -x "$out/bin/registry" ] && return
+  GOBIN="$out/bin.tmp" go install -trimpath -ldflags "-s -w" \
+    "github.com/distribution/distribution/v3/cmd/registry@v$registry_version"
+  rm -rf "$out/bin" && mv "$out/bin.tmp" "$out/bin"
+}
+
 for version in "${kube_versions[@]}"; do
   build_kubernetes "$version"
   echo "$cache/kubernetes-$version/bin"
@@ -93,3 +102,5 @@ build_etcd
 echo "$cache/etcd-$etcd_version/bin"
 build_kwok
 echo "$cache/kwok-$kwok_version/bin"
+build_registry
+echo "$cache/registry-$registry_version/bin"

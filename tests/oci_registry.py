@@ -54,16 +54,19 @@ class Keyrings:
     public: Path  # what `helm verify --keyring` reads
 
 
-def signing_key(folder: Path, name: str = KEY_NAME) -> Keyrings:
+@contextmanager
+def signing_key(folder: Path, name: str = KEY_NAME) -> Iterator[Keyrings]:
     """A new RSA key without a passphrase, exported as the binary keyrings helm reads (helm's OpenPGP
-    library reads neither GnuPG 2's keybox nor ed25519 keys)."""
+    library reads neither GnuPG 2's keybox nor ed25519 keys). GnuPG's agent is stopped on the way out."""
     home = folder / "gnupg"
     home.mkdir(mode=0o700, parents=True)
     gpg = ["gpg", "--homedir", str(home), "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]
-    subprocess.run([*gpg, "--quick-gen-key", name, "rsa3072", "sign", "never"], check=True, capture_output=True)
-    keyrings = Keyrings(folder / "secring.gpg", folder / "pubring.gpg")
-    keyrings.secret.write_bytes(
-        subprocess.run([*gpg, "--export-secret-keys", name], check=True, capture_output=True).stdout
-    )
-    keyrings.public.write_bytes(subprocess.run([*gpg, "--export", name], check=True, capture_output=True).stdout)
-    return keyrings
+    try:
+        subprocess.run([*gpg, "--quick-gen-key", name, "rsa3072", "sign", "never"], check=True, capture_output=True)
+        keyrings = Keyrings(folder / "secring.gpg", folder / "pubring.gpg")
+        exported = subprocess.run([*gpg, "--export-secret-keys", name], check=True, capture_output=True).stdout
+        keyrings.secret.write_bytes(exported)
+        keyrings.public.write_bytes(subprocess.run([*gpg, "--export", name], check=True, capture_output=True).stdout)
+        yield keyrings
+    finally:
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False, capture_output=True)

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 
 from conftest import CHART, EXAMPLES, FIXTURES, crds_dir, helm_path, missing
 from controlplane import KUBERNETES_VERSIONS, ControlPlane, build
-from oci_registry import KEY_NAME, oci_registry, signing_key
+from oci_registry import KEY_NAME, Keyrings, oci_registry, signing_key
 from recordings import RECORDINGS, recording
 from recordings import pod as recorded_pod
 from simulated import simulated
@@ -479,7 +479,16 @@ def test_the_chart_is_packaged_signed_pushed_pulled_and_installed(
         pytest.skip("packaging does not depend on the Kubernetes version; once is enough")
     if shutil.which("gpg") is None:
         missing("gpg (makes the throwaway key the chart is signed with)")
-    keys = signing_key(tmp_path / "key")
+    with (signing_key(tmp_path / "key") as keys,
+          signing_key(tmp_path / "stranger", "Someone Else <else@example.invalid>") as stranger):  # fmt: skip
+        publish_and_install(cluster, helm_name, tmp_path, keys, stranger)
+    agents = ["pgrep", "-f", f"gpg-agent --homedir {tmp_path}"]
+    assert subprocess.run(agents, capture_output=True, text=True, check=False).stdout == "", "GnuPG agents left running"
+
+
+def publish_and_install(
+    cluster: ControlPlane, helm_name: str, tmp_path: Path, keys: Keyrings, stranger: Keyrings
+) -> None:
     started = time.monotonic()
     dist = tmp_path / "dist"
     helm(cluster, helm_name, "package", str(CHART), "--sign", "--key", KEY_NAME, "--keyring", str(keys.secret),
@@ -494,7 +503,6 @@ def test_the_chart_is_packaged_signed_pushed_pulled_and_installed(
     tampered.write_bytes(archive.read_bytes() + b"\0")
     shutil.copy(f"{archive}.prov", f"{tampered}.prov")
     assert helm(cluster, helm_name, "verify", str(tampered), "--keyring", str(keys.public), check=False).returncode
-    stranger = signing_key(tmp_path / "stranger", "Someone Else <else@example.invalid>")
     assert helm(cluster, helm_name, "verify", str(archive), "--keyring", str(stranger.public), check=False).returncode
 
     namespace = f"package-{helm_name}"

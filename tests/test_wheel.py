@@ -7,6 +7,7 @@ Before, the wheel held no chart (paths.py assumed a checkout), so `workload rend
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import socket
 import subprocess
@@ -96,6 +97,24 @@ def test_simulate_from_the_wheel(installed: tuple[Path, Path]) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+
+
+def test_size_from_the_wheel(installed: tuple[Path, Path]) -> None:
+    """`workload size` with a model folder (config.json and an index; no weights), offline."""
+    _, work = installed
+    model = work / "model"
+    model.mkdir(exist_ok=True)
+    config = {"model_type": "qwen2", "hidden_size": 896, "intermediate_size": 4864, "num_attention_heads": 14,
+              "num_hidden_layers": 24, "num_key_value_heads": 2, "max_position_embeddings": 32768}  # fmt: skip
+    (model / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    index = {"metadata": {"total_size": 988097536}, "weight_map": {}}
+    (model / "model.safetensors.index.json").write_text(json.dumps(index), encoding="utf-8")
+    values = work / "minimal.yaml"
+    shutil.copy(EXAMPLES / "minimal.yaml", values)
+    sized = run(
+        installed, "size", str(values), "--model-dir", str(model), "--gpu-type", "L4", "--offline", "-o", "json"
+    )
+    assert json.loads(sized.stdout)["fits"] is True
 
 
 def test_the_installed_package_has_every_chart_file(installed: tuple[Path, Path]) -> None:

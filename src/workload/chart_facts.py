@@ -71,9 +71,17 @@ VERSION_GATES: dict[str, str] = {
 }
 
 
+def gpu_products() -> dict[str, str]:
+    """gpu.type -> the nvidia.com/gpu.product label of its nodes (src/workload/sizing/gpus.py)."""
+    from workload.sizing.gpus import GPU_TYPES  # noqa: PLC0415 (the table lives with the sizing that uses it)
+
+    return {name: gpu.product for name, gpu in GPU_TYPES.items()}
+
+
 def template_facts() -> dict[str, Any]:
     """What templates/_facts.tpl hands to the templates."""
     return {
+        "gpuProducts": gpu_products(),
         "managedEnv": MANAGED_ENV,
         "secretLikeEnv": SECRET_LIKE_ENV,
         "tgiDefaultDrainSeconds": TGI_DEFAULT_DRAIN_SECONDS,

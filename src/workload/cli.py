@@ -26,7 +26,10 @@ from workload.yamlio import key_lines, line_of
 
 if TYPE_CHECKING:
     from workload.ops.deploy import Progress
+    from workload.ops.kube import Kubectl
+    from workload.ops.preflight import Blocker
     from workload.ops.tgi_check import Check
+    from workload.sizing.plan import Plan
 
 # The day-2 modules (kubectl, HTTP, SSE) and the table renderer are imported by the commands that use
 # them: `workload validate FILE` is run in loops and pre-commit hooks, and every import is start-up time.
@@ -154,7 +157,7 @@ def validate(
         for folder in found.empty_folders:
             report[str(folder)] = [Problem("", "no values files (.yaml, .yml or .json) in this folder")]
     else:
-        report = {str(path): check_values_file(path).problems for path in files}
+        report = {str(path): check_values_file(path, fit=True).problems for path in files}
     if output is ValidateOutput.github:
         for name, problems in report.items():
             lines = _key_lines_of(Path(name)) if problems else {}
@@ -326,11 +329,21 @@ def deploy(
     skip_preflight: Annotated[
         bool, typer.Option("--skip-preflight", help="Install without checking the cluster first.")
     ] = False,
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="The model's config.json and safetensors headers, for the GPU memory check (default: "
+            "the Hugging Face cache)."
+        ),
+    ] = None,
 ) -> None:
-    """Validate, check the cluster, helm upgrade --install, and follow the model load to Ready (or a diagnosis)."""
+    """Validate, check the cluster, helm upgrade --install, and follow the model load to Ready (or a diagnosis).
+
+    The preflight also refuses a model that cannot fit the GPUs of the nodes it can land on, when its metadata
+    is at hand (--model-dir, or the Hugging Face cache; the Hub is not asked: `workload size` does that).
+    """
     from workload.ops import deploy as ops  # noqa: PLC0415
     from workload.ops.kube import Kubectl  # noqa: PLC0415
-    from workload.ops.preflight import preflight  # noqa: PLC0415
 
     checked = valid_or_exit(file)
     values, member = checked.values, checked.member
@@ -341,7 +354,7 @@ def deploy(
     namespace = namespace or values.namespace or "default"
     budget = float(values.health_check.startup_timeout_seconds)
     helm = str(find_helm())  # a missing helm is said before the cluster is asked anything
-    blockers = [] if skip_preflight else preflight(Kubectl(namespace, context), values, namespace)
+    blockers = [] if skip_preflight else run_preflight(file, values, Kubectl(namespace, context), model_dir)
     for blocker in blockers:
         err.print(f"{file}: preflight: {blocker}", markup=False)
     if check:
@@ -405,6 +418,82 @@ def simulate(
         serve(settings, host, port)
     except OSError as error:
         raise ToolError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
+def run_preflight(file: Path, values: MlInferenceLoad, kube: Kubectl, model_dir: Path | None) -> list[Blocker]:
+    """The preflight, with the model's metadata for the GPU memory check when it is at hand offline."""
+    from workload.ops.preflight import preflight  # noqa: PLC0415
+    from workload.sizing.metadata import SizingError, find  # noqa: PLC0415
+
+    facts = None
+    if not values.simulator.enabled:
+        try:
+            facts = find(values.model.id, values.model.revision, model_dir, online=False)
+        except SizingError as error:
+            out.print(f"{file}: preflight: GPU memory not checked: {error}", markup=False)
+    return preflight(kube, values, kube.namespace, facts)
+
+
+@app.command()
+@one_line_errors
+def size(
+    file: Annotated[Path, typer.Argument(help="Values file to size.", show_default=False)],
+    model_dir: Annotated[
+        Path | None, typer.Option(help="A folder with the model's config.json and *.safetensors (or its index).")
+    ] = None,
+    gpu_type: Annotated[str | None, typer.Option(help="GPU type to plan for (default: gpu.type).")] = None,
+    gpu_memory: Annotated[
+        str | None, typer.Option(help="Memory of one GPU: MiB as nvidia-smi says it, or a quantity (80Gi).")
+    ] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not ask the Hub (also HF_HUB_OFFLINE=1).")] = False,
+    output: Annotated[Output, typer.Option("--output", "-o", help="Report format.")] = Output.text,
+) -> None:
+    """Will it fit? The GPU memory TGI will find for the model's weights and KV cache, before a GPU is spent.
+
+    The model's metadata comes from --model-dir, else the Hugging Face cache, else the Hub (config.json and
+    the safetensors headers at model.revision; never the weights). Exit code 1 when it does not fit.
+    """
+    from workload.sizing.workload import size as plan_size  # noqa: PLC0415
+
+    checked = valid_or_exit(file)
+    values = checked.values
+    if not isinstance(values, MlInferenceLoad):
+        err.print(f"{file}: size: only ML_INFERENCE_LOAD workloads run TGI", markup=False)
+        raise typer.Exit(2)
+    result = plan_size(values, model_dir=model_dir, gpu_type=gpu_type, amount=gpu_memory, online=not offline)
+    if output is Output.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print_plan(file, result)
+    if result.problem:
+        err.print(f"{file}: size: {result.problem}", markup=False)
+    if not result.fits:
+        raise typer.Exit(1)
+
+
+def print_plan(file: Path, result: Plan) -> None:
+    from rich.table import Table  # noqa: PLC0415
+
+    def gib(count: int) -> str:
+        return f"{count / (1 << 30):,.2f} GiB"
+
+    verdict = "[green]fits[/green]" if result.fits else "[red]does not fit[/red]"
+    table = Table(title=f"workload size {file}", show_header=False)
+    table.add_column("what")
+    table.add_column("per GPU", justify="right")
+    table.add_row("weights", gib(result.weights_bytes_per_gpu))
+    table.add_row("overhead (CUDA context, prefill)", gib(result.overhead_bytes_per_gpu))
+    table.add_row("KV cache per token", f"{result.kv_bytes_per_token_per_gpu:,} B")
+    table.add_row("KV capacity (max batch total tokens)", f"{result.kv_capacity_tokens:,} tokens")
+    table.add_row("inference.maxTotalTokens", f"{result.max_total_tokens:,} tokens")
+    table.add_row("headroom", gib(result.headroom_bytes_per_gpu))
+    table.add_row("verdict", verdict)
+    console = out if out.is_terminal else Console(highlight=False, width=1000)
+    console.print(table)
+    for fix in result.fixes:
+        console.print(f"fix: {fix}", markup=False)
+    for item in result.assumptions:
+        console.print(f"assumed {item['name']}: {item['value']} ({item['source']})", markup=False)
 
 
 @app.command(name="types")

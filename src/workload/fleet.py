@@ -206,7 +206,7 @@ def validate_fleet(
     verdicts = {path: Verdict(path, []) for path in paths}
     to_render: dict[str, list[Path]] = {}
     for path in paths:
-        checked = check_values_file(path)
+        checked = check_values_file(path, fit=True)
         verdicts[path].problems = checked.problems
         if render and checked.member is not None and checked.values is not None:
             to_render.setdefault(checked.member.name, []).append(path)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from workload.models import WORKLOAD_TYPES, WorkloadType
 from workload.models.common import ValuesModel
+from workload.models.ml_inference_load import MlInferenceLoad
 from workload.problems import Problem
 from workload.pydantic_errors import problems_from_validation_error
 from workload.yamlio import ValuesFileError, load_values_file
@@ -49,12 +50,18 @@ class CheckedFile:
     problems: list[Problem]
 
 
-def check_values_file(path: Path) -> CheckedFile:
-    """Load and validate one values file; every way it can fail is a Problem."""
+def check_values_file(path: Path, *, fit: bool = False) -> CheckedFile:
+    """Load and validate one values file; every way it can fail is a Problem. With `fit`, also whether the
+    model fits its GPU type when both are known offline (sizing/workload.py fit_problem)."""
     try:
         document = load_values_file(path)
     except ValuesFileError as exc:
         return CheckedFile(None, None, None, [Problem("", str(exc))])
     values, problems = validate_document(document)
+    if fit and isinstance(values, MlInferenceLoad) and values.gpu.type is not None:
+        from workload.sizing.workload import fit_problem  # noqa: PLC0415 (only for a workload naming its GPU)
+
+        if (problem := fit_problem(values)) is not None:
+            values, problems = None, [problem]
     member = workload_type_of(document)
     return CheckedFile(document, member if isinstance(member, WorkloadType) else None, values, problems)

@@ -162,6 +162,12 @@ export interface MlInferenceLoadSchema {
          * them). @default 1
          */
         count?: number;
+        /**
+         * GPU type the workload runs on, e.g. A100-80GB: selects nodes by their
+         * nvidia.com/gpu.product label, and is the GPU `workload size` plans memory for. Unset: any
+         * GPU node.
+         */
+        type?: "T4" | "A10" | "A10G" | "L4" | "RTX-4090" | "A100-40GB" | "L40S" | "RTX-A6000" | "H100-80GB" | "A100-80GB" | "H100-NVL" | "H200" | null;
         /** Extended resource name of the GPU. @default "nvidia.com/gpu" */
         resourceName?: string;
         /**

@@ -2,6 +2,20 @@
 Facts the templates share with the tools: include "ml-inference-load.facts" . | fromJson */}}
 {{- define "ml-inference-load.facts" -}}
 {
+  "gpuProducts": {
+    "A10": "NVIDIA-A10",
+    "A100-40GB": "NVIDIA-A100-SXM4-40GB",
+    "A100-80GB": "NVIDIA-A100-SXM4-80GB",
+    "A10G": "NVIDIA-A10G",
+    "H100-80GB": "NVIDIA-H100-80GB-HBM3",
+    "H100-NVL": "NVIDIA-H100-NVL",
+    "H200": "NVIDIA-H200",
+    "L4": "NVIDIA-L4",
+    "L40S": "NVIDIA-L40S",
+    "RTX-4090": "NVIDIA-GeForce-RTX-4090",
+    "RTX-A6000": "NVIDIA-RTX-A6000",
+    "T4": "Tesla-T4"
+  },
   "managedEnv": {
     "API_KEY": "apiKey",
     "CUDA_GRAPHS": "inference.cudaGraphs",

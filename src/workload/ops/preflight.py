@@ -11,6 +11,10 @@ from typing import Any
 from workload.models.ml_inference_load import MlInferenceLoad
 from workload.models.ml_inference_load.rules import pod_user
 from workload.ops.kube import Kubectl
+from workload.sizing.gpus import GPU_TYPES, MIB
+from workload.sizing.metadata import ModelFacts
+from workload.sizing.plan import plan
+from workload.sizing.workload import request_for
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,34 @@ def _gpus(node: dict[str, Any], resource: str) -> int:
     return int(value) if value.isdigit() else 0
 
 
-def preflight(kube: Kubectl, v: MlInferenceLoad, namespace: str) -> list[Blocker]:
-    """Every blocker found, in the order a pod meets them: admission, creation, scheduling, storage."""
+def _gpu_memory_mib(node: dict[str, Any]) -> int | None:
+    value = str((node["metadata"].get("labels") or {}).get("nvidia.com/gpu.memory", ""))
+    return int(value) if value.isdigit() else None
+
+
+def fit_blocker(v: MlInferenceLoad, nodes: list[dict[str, Any]], facts: ModelFacts) -> Blocker | None:
+    """Whether the model fits the GPUs of the nodes it can land on: the smallest GPU memory that GPU
+    Feature Discovery reports on them (nvidia.com/gpu.memory), else gpu.type's."""
+    reported = [m for m in (_gpu_memory_mib(n) for n in nodes) if m is not None]
+    if reported:
+        memory, name = min(reported) * MIB, f"{min(reported)} MiB GPUs (nvidia.com/gpu.memory)"
+    elif v.gpu.type is not None:
+        memory, name = GPU_TYPES[v.gpu.type].memory_bytes, v.gpu.type
+    else:
+        return None
+    result = plan(facts, request_for(v, memory, name))
+    if result.fits or result.problem:
+        return None
+    return Blocker(
+        f"{v.model.id} does not fit {v.gpu.count} x {name}: TGI would find room for {result.kv_capacity_tokens} "
+        f"tokens of KV cache, fewer than inference.maxTotalTokens {result.max_total_tokens}, and refuse to start",
+        result.fixes[0] if result.fixes else "see `workload size`",
+    )
+
+
+def preflight(kube: Kubectl, v: MlInferenceLoad, namespace: str, facts: ModelFacts | None = None) -> list[Blocker]:
+    """Every blocker found, in the order a pod meets them: admission, creation, scheduling, GPU memory (when
+    the model's metadata is at hand), storage."""
     blockers: list[Blocker] = []
     for group, plural, kind, field in _custom_resources(v):
         if not serves(kube, group, plural):
@@ -66,14 +96,21 @@ def preflight(kube: Kubectl, v: MlInferenceLoad, namespace: str) -> list[Blocker
             fix = "install the GPU Operator, or set gpu.runtimeClassName (null with CDI)"
             blockers.append(Blocker(f"RuntimeClass {gpu.runtime_class_name} does not exist", fix))
         selector = {k: val for k, val in gpu.node_selector.items() if val is not None}
+        if gpu.type is not None:
+            selector["nvidia.com/gpu.product"] = GPU_TYPES[gpu.type].product
         nodes = [n for n in kube.find("nodes") if selector.items() <= (n["metadata"].get("labels") or {}).items()]
         most = max((_gpus(n, gpu.resource_name) for n in nodes), default=0)
         if most < gpu.count:
-            where = f"of the {len(nodes)} nodes matching gpu.nodeSelector" if selector else "of the nodes"
+            where = (f"of the {len(nodes)} nodes matching gpu.nodeSelector{' and gpu.type' if gpu.type else ''}"
+                     if selector else "of the nodes")  # fmt: skip
             blockers.append(Blocker(
                 f"no node has {gpu.count} allocatable {gpu.resource_name} (the most {where}: {most})",
                 "lower gpu.count, add GPU nodes, or check the GPU Operator's device plugin",
             ))  # fmt: skip
+        elif facts is not None:
+            roomy = [n for n in nodes if _gpus(n, gpu.resource_name) >= gpu.count]
+            if (blocker := fit_blocker(v, roomy, facts)) is not None:
+                blockers.append(blocker)
     cache = v.storage.model_cache
     if cache.enabled and not cache.existing_claim:
         classes = kube.find("storageclasses")

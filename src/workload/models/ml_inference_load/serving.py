@@ -21,6 +21,7 @@ from workload.models.common import (
 from workload.models.ml_inference_load.types import (
     AbsolutePath,
     Dtype,
+    GpuTypeName,
     ImageDigest,
     ImageRepository,
     ImageTag,
@@ -157,6 +158,11 @@ class Gpu(ValuesModel):
     count: Annotated[int, Field(ge=1, le=8), WHOLE] = Field(
         default=1,
         description="GPUs for the pod: the GPU resource limit and TGI's NUM_SHARD (TGI shards the model over them).",
+    )
+    type: GpuTypeName | None = Field(
+        default=None,
+        description="GPU type the workload runs on, e.g. A100-80GB: selects nodes by their nvidia.com/gpu.product "
+        "label, and is the GPU `workload size` plans memory for. Unset: any GPU node.",
     )
     resource_name: LabelKey = Field(default="nvidia.com/gpu", description="Extended resource name of the GPU.")
     node_selector: dict[LabelKey, LabelValue | None] = Field(

@@ -120,3 +120,8 @@ Quantization = Literal[
     "compressed-tensors",
 ]  # fmt: skip
 Dtype = Literal["float16", "bfloat16"]
+# The keys of src/workload/sizing/gpus.py GPU_TYPES (tests/test_sizing.py keeps them equal).
+GpuTypeName = Literal[
+    "T4", "A10", "A10G", "L4", "RTX-4090", "A100-40GB", "L40S", "RTX-A6000", "H100-80GB", "A100-80GB", "H100-NVL",
+    "H200",
+]  # fmt: skip

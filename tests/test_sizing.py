@@ -221,3 +221,24 @@ def test_gpu_type_selects_nodes_by_product(tmp_path: Path) -> None:
 
 def test_sizing_error_is_a_bad_input_exit_code() -> None:
     assert SizingError("x").exit_code == 2
+
+
+def test_deploy_puts_the_plan_in_the_dashboards_description(tmp_path: Path) -> None:
+    """The --set-string deploy adds (commas escaped for helm) reaches the dashboard's description."""
+    import subprocess  # noqa: PLC0415
+
+    from workload.models.ml_inference_load import MlInferenceLoad  # noqa: PLC0415
+    from workload.ops.deploy import helm_upgrade_command  # noqa: PLC0415
+    from workload.sizing.workload import dashboard_sizing  # noqa: PLC0415
+    from workload.yamlio import load_values_file  # noqa: PLC0415
+
+    values = tmp_path / "values.yaml"
+    extra = "gpu:\n  type: L4\nmonitoring:\n  grafanaDashboard:\n    enabled: true\n"
+    values.write_text(MINIMAL.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    facts = from_folder(model_folder(tmp_path / "qwen", QWEN_05B, 988097536))
+    sizing = dashboard_sizing(MlInferenceLoad.model_validate(load_values_file(values)), facts)
+    assert sizing.startswith("weights 0.92 GiB per GPU, KV cache 12288 bytes per token per GPU, room for ")
+    command = helm_upgrade_command("helm", "qwen", CHART, values, "ns", sizing=sizing)
+    rendered = subprocess.run([str(helm_path("helm4")), "template", "qwen", str(CHART), *command[command.index("--values") :]],
+                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert f"Planned by workload size: {sizing}" in rendered

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from workload.ops.kube import Kubectl
     from workload.ops.preflight import Blocker
     from workload.ops.tgi_check import Check
+    from workload.sizing.metadata import ModelFacts
     from workload.sizing.plan import Plan
 
 # The day-2 modules (kubectl, HTTP, SSE) and the table renderer are imported by the commands that use
@@ -344,6 +345,7 @@ def deploy(
     """
     from workload.ops import deploy as ops  # noqa: PLC0415
     from workload.ops.kube import Kubectl  # noqa: PLC0415
+    from workload.sizing.workload import dashboard_sizing  # noqa: PLC0415
 
     checked = valid_or_exit(file)
     values, member = checked.values, checked.member
@@ -354,7 +356,10 @@ def deploy(
     namespace = namespace or values.namespace or "default"
     budget = float(values.health_check.startup_timeout_seconds)
     helm = str(find_helm())  # a missing helm is said before the cluster is asked anything
-    blockers = [] if skip_preflight else run_preflight(file, values, Kubectl(namespace, context), model_dir)
+    blockers: list[Blocker] = []
+    facts: ModelFacts | None = None
+    if not skip_preflight:
+        blockers, facts = run_preflight(file, values, Kubectl(namespace, context), model_dir)
     for blocker in blockers:
         err.print(f"{file}: preflight: {blocker}", markup=False)
     if check:
@@ -364,7 +369,8 @@ def deploy(
     if blockers:
         err.print("not installed: fix the above, or pass --skip-preflight", markup=False)
         raise typer.Exit(1)
-    command = ops.helm_upgrade_command(helm, release, member.chart_dir, file, namespace)
+    sizing = dashboard_sizing(values, facts) if facts is not None else ""
+    command = ops.helm_upgrade_command(helm, release, member.chart_dir, file, namespace, sizing=sizing)
     out.print(f"installing release {release} in {namespace} (startup budget {budget:.0f} s)", markup=False)
     if failure := ops.run_helm(command):
         err.print(f"{file}: helm: {failure}", markup=False)
@@ -420,7 +426,9 @@ def simulate(
         raise ToolError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
-def run_preflight(file: Path, values: MlInferenceLoad, kube: Kubectl, model_dir: Path | None) -> list[Blocker]:
+def run_preflight(
+    file: Path, values: MlInferenceLoad, kube: Kubectl, model_dir: Path | None
+) -> tuple[list[Blocker], ModelFacts | None]:
     """The preflight, with the model's metadata for the GPU memory check when it is at hand offline."""
     from workload.ops.preflight import preflight  # noqa: PLC0415
     from workload.sizing.metadata import SizingError, find  # noqa: PLC0415
@@ -431,7 +439,7 @@ def run_preflight(file: Path, values: MlInferenceLoad, kube: Kubectl, model_dir:
             facts = find(values.model.id, values.model.revision, model_dir, online=False)
         except SizingError as error:
             out.print(f"{file}: preflight: GPU memory not checked: {error}", markup=False)
-    return preflight(kube, values, kube.namespace, facts)
+    return preflight(kube, values, kube.namespace, facts), facts
 
 
 @app.command()

@@ -340,6 +340,13 @@ export interface MlInferenceLoadSchema {
             labels?: Record<string, string>;
             /** Grafana folder (grafana_folder annotation); empty: the default. @default "" */
             folder?: string;
+            /**
+             * What `workload size` planned for this workload (weights and KV cache per GPU, the KV
+             * capacity against maxTotalTokens), shown in the dashboard's description. `workload
+             * deploy` fills it in when the model's metadata is at hand; empty: not planned.
+             * @default ""
+             */
+            sizing?: string;
         };
     };
     /** NetworkPolicy. */

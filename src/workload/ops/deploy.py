@@ -31,10 +31,16 @@ _pause = time.sleep
 _clock = time.monotonic
 
 
-def helm_upgrade_command(helm: str, release: str, chart: Path, values: Path, namespace: str) -> list[str]:
-    """Install or upgrade without --wait: the watch below reports progress instead of a silent wait."""
+def helm_upgrade_command(
+    helm: str, release: str, chart: Path, values: Path, namespace: str, *, sizing: str = ""
+) -> list[str]:
+    """Install or upgrade without --wait: the watch below reports progress instead of a silent wait. `sizing`
+    is `workload size`'s plan for the dashboard's description."""
+    extra = (
+        ["--set-string", f"monitoring.grafanaDashboard.sizing={sizing.replace(',', chr(92) + ',')}"] if sizing else []
+    )
     return [helm, "upgrade", "--install", release, str(chart), "--namespace", namespace, "--create-namespace",
-            "--values", str(values)]  # fmt: skip
+            "--values", str(values), *extra]  # fmt: skip
 
 
 def run_helm(command: list[str]) -> str | None:

@@ -58,6 +58,14 @@ class Plan:
     assumptions: list[dict[str, str]] = field(default_factory=list)
     problem: str = ""  # why it cannot be sized or sharded, when it cannot
 
+    def summary(self, gpus: str) -> str:
+        """One line for the Grafana dashboard's description (monitoring.grafanaDashboard.sizing)."""
+        verdict = "fits" if self.fits else "does not fit"
+        return (f"weights {self.weights_bytes_per_gpu / GIB:.2f} GiB per GPU, KV cache "
+                f"{self.kv_bytes_per_token_per_gpu} bytes per token per GPU, room for {self.kv_capacity_tokens} "
+                f"tokens against maxTotalTokens {self.max_total_tokens} on {gpus} ({verdict}, headroom "
+                f"{self.headroom_bytes_per_gpu / GIB:.2f} GiB per GPU)")  # fmt: skip
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("problem")

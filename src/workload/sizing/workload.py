@@ -8,7 +8,7 @@ from workload.models.ml_inference_load import MlInferenceLoad
 from workload.problems import Problem
 from workload.quantities import memory_bytes
 from workload.sizing.gpus import GPU_TYPES, MIB
-from workload.sizing.metadata import SizingError, find, from_cache
+from workload.sizing.metadata import ModelFacts, SizingError, find, from_cache
 from workload.sizing.plan import Plan, Request, plan
 
 
@@ -66,3 +66,11 @@ def fit_problem(v: MlInferenceLoad) -> Problem | None:
     return Problem("inference.maxTotalTokens", f"does not fit: {v.gpu.count} x {v.gpu.type} leave room for "
                    f"{result.kv_capacity_tokens} tokens of KV cache, fewer than {result.max_total_tokens}, and TGI "
                    "refuses to start; `workload size` lists the fixes")  # fmt: skip
+
+
+def dashboard_sizing(v: MlInferenceLoad, facts: ModelFacts) -> str:
+    """What `workload deploy` writes into monitoring.grafanaDashboard.sizing: the plan for gpu.type."""
+    if not v.monitoring.grafana_dashboard.enabled or v.monitoring.grafana_dashboard.sizing or v.gpu.type is None:
+        return ""
+    memory, name = gpu_memory(v)
+    return plan(facts, request_for(v, memory, name)).summary(f"{v.gpu.count} x {name}")

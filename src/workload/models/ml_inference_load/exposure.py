@@ -87,6 +87,12 @@ class GrafanaDashboard(ValuesModel):
         description="Labels the Grafana sidecar watches for.",
     )
     folder: FreeText = Field(default="", description="Grafana folder (grafana_folder annotation); empty: the default.")
+    sizing: FreeText = Field(
+        default="",
+        description="What `workload size` planned for this workload (weights and KV cache per GPU, the KV capacity "
+        "against maxTotalTokens), shown in the dashboard's description. `workload deploy` fills it in when the "
+        "model's metadata is at hand; empty: not planned.",
+    )
 
 
 class Monitoring(ValuesModel):

@@ -3,7 +3,7 @@ and the pods' lifecycle): what the API server accepts, what admission refuses, w
 GPUs, and helm's install, upgrade, rollback, test and uninstall, on Helm 3 and Helm 4.
 
 The control plane is built from Go modules (scripts/cluster/build.sh, cached outside the repository).
-All tests here run in one xdist group, against one control plane.
+scripts/test.sh runs them with --dist loadfile: one worker, one control plane per Kubernetes version.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from workload.cli import app
 from workload.ops.phases import pod_diagnosis
 from workload.simulate.tgi_simulator import Settings
 
-pytestmark = pytest.mark.xdist_group("cluster")
 MINIMAL = EXAMPLES / "minimal.yaml"
 
 

@@ -15,6 +15,10 @@ registry_version=3.1.2 # the CNCF Distribution registry, for the chart's OCI pus
 export GOTOOLCHAIN=local GOFLAGS=-modcacherw CGO_ENABLED=0
 export GOMODCACHE="$cache/go/mod" GOCACHE="$cache/go/build"
 mkdir -p "$cache"
+# One build at a time per cache: two test workers (or a person and a test run) asking at once would
+# otherwise race on the same output folders; the second waits, then finds the binaries built.
+exec 9>"$cache/.build.lock"
+flock 9
 
 build_kubernetes() { # version -> $cache/kubernetes-<version>/bin/{kube-apiserver,kube-controller-manager,kube-scheduler}
   local version="$1" out="$cache/kubernetes-$1" work

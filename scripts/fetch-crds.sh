@@ -17,6 +17,7 @@ pins=(
   "gateway-api-v1.6.1-httproutes.yaml             sigs.k8s.io/gateway-api                            v1.6.1   config/crd/standard/gateway.networking.k8s.io_httproutes.yaml                a424a0d6c953b162e71d1d97bb7e75012d8f1ac264e7274f2763d1b96ab39852"
   "eso-v0.16.2-externalsecrets.yaml               github.com/external-secrets/external-secrets       v0.16.2  config/crds/bases/external-secrets.io_externalsecrets.yaml                   7888ed7041aaf3d15f15ce4a20924f70be4112452ada638c01c454e9dab65523"
   "prometheus-operator-v0.93.0-servicemonitors.yaml github.com/prometheus-operator/prometheus-operator v0.93.0 example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml a99047972c9dd7679ce2050b9968e8a08773492e671b3e17abd476d42aa78a32"
+  "keda-v2.21.0-scaledobjects.yaml                github.com/kedacore/keda/v2                        v2.21.0  config/crd/bases/keda.sh_scaledobjects.yaml                                  af35555862a83933b074af14ad439c4b4ceabaf4daa3e9338e9b23e36d308d80"
 )
 
 command -v go >/dev/null || { echo "error: Go (>= 1.25) is needed to fetch the CRDs the tests use; install it and rerun" >&2; exit 1; }

@@ -255,6 +255,32 @@ ROWS += [
      "podSecurityContext.runAsNonRoot", True),
 ]  # fmt: skip
 
+# Scale and availability (issue 11).
+MONITORED = {"monitoring": {"serviceMonitor": {"enabled": True}}}
+ROWS += [
+    ("replicas-zero", changed({"scaling": {"replicas": 0}}), "scaling.replicas", False),
+    ("scale-to-zero-without-a-holder", changed({**MONITORED, "scaling": {"autoscaling": {"enabled": True,
+                                                                                       "minReplicas": 0}}}),
+     "scaling.autoscaling.minReplicas", True),
+    ("min-above-max", changed({**MONITORED, "scaling": {"autoscaling": {"enabled": True, "minReplicas": 3,
+                                                                        "maxReplicas": 2}}}),
+     "scaling.autoscaling.minReplicas", True),
+    ("autoscaling-without-metrics", changed({"scaling": {"autoscaling": {"enabled": True}}}),
+     "scaling.autoscaling.enabled", True),
+    ("unknown-engine", changed({"scaling": {"autoscaling": {"engine": "vpa"}}}), "scaling.autoscaling.engine", False),
+    ("kv-pressure-above-one", changed({"scaling": {"autoscaling": {"targetKvPressure": 1.5}}}),
+     "scaling.autoscaling.targetKvPressure", False),
+    ("rwo-cache-shared-by-replicas",
+     changed({"scaling": {"replicas": 2}, "storage": {"modelCache": {"enabled": True}}}),
+     "storage.modelCache.accessMode", True),
+    ("rwop-cache-shared-by-autoscaled-pods",
+     changed({**MONITORED, "scaling": {"autoscaling": {"enabled": True}},
+              "storage": {"modelCache": {"enabled": True, "accessMode": "ReadWriteOncePod"}}}),
+     "storage.modelCache.accessMode", True),
+    ("grace-below-pause-and-drain", changed({"scaling": {"preStopSeconds": 40}}),
+     "inference.terminationGracePeriodSeconds", True),
+]  # fmt: skip
+
 # Whole-file faults: no field to name, but both tools must refuse them.
 FILE_ROWS = [
     ("empty-file", ""),

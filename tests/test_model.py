@@ -93,7 +93,8 @@ def test_every_missing_required_field_is_reported_at_once() -> None:
         ("inference.maxInputLength", [1, 2048, 4095], [0, -1, 1_048_577, "2048", True, 2.5]),
         ("inference.port", [1024, 8080, 65535], [80, 1023, 65536, "8080"]),
         ("inference.shmSize", ["", "1Gi", "512Mi", "1.5Gi", "1000000"], ["1GB", "1 Gi", "-1Gi"]),
-        ("inference.terminationGracePeriodSeconds", [91, 120, 3600], [90, 30, 0, 7201]),
+        # More than the 10 s preStop pause plus TGI's 90 s drain.
+        ("inference.terminationGracePeriodSeconds", [101, 120, 3600], [100, 90, 30, 0, 7201]),
         ("gpu.count", [1, 2, 8, 4.0], [0, 9, 1.5, "1", True]),
         ("gpu.resourceName", ["nvidia.com/gpu", "amd.com/gpu"], ["", "nvidia.com/", "a b"]),
         ("gpu.runtimeClassName", ["nvidia", None], ["", "NVIDIA"]),

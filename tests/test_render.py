@@ -43,8 +43,10 @@ CRD_FILES = {
     ("external-secrets.io/v1", "ExternalSecret"): ["eso-v0.16.2-externalsecrets.yaml"],
     ("external-secrets.io/v1beta1", "ExternalSecret"): ["eso-v0.16.2-externalsecrets.yaml"],
     ("monitoring.coreos.com/v1", "ServiceMonitor"): ["prometheus-operator-v0.93.0-servicemonitors.yaml"],
+    ("keda.sh/v1alpha1", "ScaledObject"): ["keda-v2.21.0-scaledobjects.yaml"],
 }
-CORE_KINDS = {"Deployment", "Service", "PersistentVolumeClaim", "NetworkPolicy", "ConfigMap", "Pod"}
+CORE_KINDS = {"Deployment", "Service", "PersistentVolumeClaim", "NetworkPolicy", "ConfigMap", "Pod",
+              "PodDisruptionBudget", "HorizontalPodAutoscaler"}  # fmt: skip
 ESO_V1BETA1_ONLY = ("--api-versions", "external-secrets.io/v1beta1/ExternalSecret")
 
 

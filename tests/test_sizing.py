@@ -239,6 +239,7 @@ def test_deploy_puts_the_plan_in_the_dashboards_description(tmp_path: Path) -> N
     sizing = dashboard_sizing(MlInferenceLoad.model_validate(load_values_file(values)), facts)
     assert sizing.startswith("weights 0.92 GiB per GPU, KV cache 12288 bytes per token per GPU, room for ")
     command = helm_upgrade_command("helm", "qwen", CHART, values, "ns", sizing=sizing)
-    rendered = subprocess.run([str(helm_path("helm4")), "template", "qwen", str(CHART), *command[command.index("--values") :]],
+    args = command[command.index("--values") :]
+    rendered = subprocess.run([str(helm_path("helm4")), "template", "qwen", str(CHART), *args],
                               capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert f"Planned by workload size: {sizing}" in rendered

@@ -431,14 +431,16 @@ def run_preflight(
 ) -> tuple[list[Blocker], ModelFacts | None]:
     """The preflight, with the model's metadata for the GPU memory check when it is at hand offline."""
     from workload.ops.preflight import preflight  # noqa: PLC0415
-    from workload.sizing.metadata import SizingError, find  # noqa: PLC0415
+    from workload.sizing.metadata import from_cache, from_folder  # noqa: PLC0415
 
     facts = None
-    if not values.simulator.enabled:
-        try:
-            facts = find(values.model.id, values.model.revision, model_dir, online=False)
-        except SizingError as error:
-            out.print(f"{file}: preflight: GPU memory not checked: {error}", markup=False)
+    if model_dir is not None:  # asked for: a folder that cannot be read is an error
+        facts = from_folder(model_dir)
+    elif not values.simulator.enabled:
+        facts = from_cache(values.model.id, values.model.revision)
+        if facts is None and values.gpu.type is not None:
+            out.print(f"{file}: preflight: GPU memory not checked: {values.model.id} is not in the Hugging Face "
+                      "cache; give --model-dir, or run `workload size`", markup=False)  # fmt: skip
     return preflight(kube, values, kube.namespace, facts), facts
 
 

@@ -192,6 +192,76 @@ export interface MlInferenceLoadSchema {
             effect?: "" | "NoSchedule" | "PreferNoSchedule" | "NoExecute";
         })[];
     };
+    /** Replicas, autoscaling and availability. */
+    scaling?: {
+        /**
+         * Pods when autoscaling is off. More than one rolls updates one pod at a time without a
+         * spare GPU (maxSurge 0, maxUnavailable 1); one keeps Recreate. @default 1
+         */
+        replicas?: number;
+        /** Autoscaling. */
+        autoscaling?: {
+            /** Scale between minReplicas and maxReplicas. @default false */
+            enabled?: boolean;
+            /**
+             * keda: a KEDA ScaledObject with Prometheus triggers (active requests per pod and KV
+             * pressure). hpa: an autoscaling/v2 HorizontalPodAutoscaler on the Pods metric
+             * tgi_active_requests, served by prometheus-adapter with the rule in
+             * docs/autoscaling/prometheus-adapter-rules.yaml. @default "keda"
+             */
+            engine?: "keda" | "hpa";
+            /**
+             * Fewest pods. 0 is refused: nothing in front of the Service holds a request during a
+             * cold start, so the first request would fail. @default 1
+             */
+            minReplicas?: number;
+            /** Most pods (each takes gpu.count GPUs). @default 2 */
+            maxReplicas?: number;
+            /**
+             * Active requests (waiting + running) per pod to aim for. Choose it with a load test
+             * against one pod at your latency goal (README, Autoscaling). @default 8
+             */
+            targetActiveRequests?: number;
+            /**
+             * KEDA only: scale out when the running batch reserves this share of the KV cache
+             * (tgi_batch_current_max_tokens / tgi_batch_max_total_tokens), averaged over the pods.
+             * @default 0.85
+             */
+            targetKvPressure?: number;
+            /**
+             * KEDA only: the Prometheus that scrapes the ServiceMonitor (serverAddress of the
+             * triggers). @default "http://prometheus-operated.monitoring.svc:9090"
+             */
+            prometheusAddress?: string;
+            /** KEDA only: how often the triggers are read. @default 15 */
+            pollingIntervalSeconds?: number;
+        };
+        /** Disruption budget. */
+        disruptionBudget?: {
+            /** Render the budget when there can be more than one pod. @default true */
+            enabled?: boolean;
+            /** Pods a voluntary disruption may take at once. @default 1 */
+            maxUnavailable?: number;
+        };
+        /** Spread over nodes. */
+        topologySpread?: {
+            /** Render topologySpreadConstraints with more than one pod. @default true */
+            enabled?: boolean;
+            /** Node label to spread over. @default "kubernetes.io/hostname" */
+            topologyKey?: string;
+            /**
+             * ScheduleAnyway (soft: pods may share a node when no other has a free GPU) or
+             * DoNotSchedule. @default "ScheduleAnyway"
+             */
+            whenUnsatisfiable?: "ScheduleAnyway" | "DoNotSchedule";
+        };
+        /**
+         * Pause before TGI gets SIGTERM, longer than it takes the endpoint's removal to reach the
+         * gateways and ztunnel; TGI stops accepting connections at SIGTERM
+         * (router/src/server.rs:2330). 0: none. @default 10
+         */
+        preStopSeconds?: number;
+    };
     /** Model weight storage. */
     storage?: {
         /** The model cache. */

@@ -223,3 +223,9 @@ external-secrets.io/v1
   {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/* The most pods there can be: maxReplicas with autoscaling, else replicas (scaling.Scaling.max_pods). */}}
+{{- define "ml-inference-load.maxPods" -}}
+{{- $s := .Values.scaling -}}
+{{- if $s.autoscaling.enabled }}{{ int64 $s.autoscaling.maxReplicas }}{{ else }}{{ int64 $s.replicas }}{{ end -}}
+{{- end -}}

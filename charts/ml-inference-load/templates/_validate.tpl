@@ -10,6 +10,7 @@ so plain `helm template` and `workload validate` give one answer. Helm stops at 
 {{- include "ml-inference-load.validateResources" . -}}
 {{- include "ml-inference-load.validateEnvironment" . -}}
 {{- include "ml-inference-load.validateSecurity" . -}}
+{{- include "ml-inference-load.validateScaling" . -}}
 {{- end -}}
 
 {{- define "ml-inference-load.validateEngine" -}}
@@ -54,8 +55,9 @@ so plain `helm template` and `workload validate` give one answer. Helm stops at 
 {{- $drain = int64 $inf.gracefulTerminationTimeout -}}
 {{- end -}}
 {{- $grace := int64 $inf.terminationGracePeriodSeconds -}}
-{{- if le $grace (int64 $drain) -}}
-{{- fail (printf "inference.terminationGracePeriodSeconds: must be greater than TGI's graceful drain of %d s (%d <= %d)" (int64 $drain) $grace (int64 $drain)) -}}
+{{- $pause := int64 .Values.scaling.preStopSeconds -}}
+{{- if le $grace (add $pause $drain | int64) -}}
+{{- fail (printf "inference.terminationGracePeriodSeconds: must be greater than scaling.preStopSeconds plus TGI's graceful drain of %d s (%d <= %d + %d)" (int64 $drain) $grace $pause (int64 $drain)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -156,5 +158,25 @@ so plain `helm template` and `workload validate` give one answer. Helm stops at 
 {{- end -}}
 {{- else if and $ctx.runAsNonRoot (not (kindIs "invalid" $ctx.runAsUser)) (eq (int64 $ctx.runAsUser) 0) -}}
 {{- fail "podSecurityContext.runAsNonRoot: cannot be true with podSecurityContext.runAsUser 0; the kubelet would refuse to start the container" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "ml-inference-load.validateScaling" -}}
+{{- $auto := .Values.scaling.autoscaling -}}
+{{- if $auto.enabled -}}
+{{- if eq (int64 $auto.minReplicas) 0 -}}
+{{- fail "scaling.autoscaling.minReplicas: 0 needs something that holds requests during a cold start (the KEDA HTTP add-on), which this chart does not render; use at least 1" -}}
+{{- end -}}
+{{- if gt (int64 $auto.minReplicas) (int64 $auto.maxReplicas) -}}
+{{- fail (printf "scaling.autoscaling.minReplicas: must not exceed scaling.autoscaling.maxReplicas (%d > %d)" (int64 $auto.minReplicas) (int64 $auto.maxReplicas)) -}}
+{{- end -}}
+{{- if not .Values.monitoring.serviceMonitor.enabled -}}
+{{- fail "scaling.autoscaling.enabled: needs monitoring.serviceMonitor.enabled: the scaler reads TGI's metrics from the Prometheus that scrapes it" -}}
+{{- end -}}
+{{- end -}}
+{{- $cache := .Values.storage.modelCache -}}
+{{- $maxPods := int64 (include "ml-inference-load.maxPods" .) -}}
+{{- if and (gt $maxPods 1) $cache.enabled (ne $cache.accessMode "ReadWriteMany") -}}
+{{- fail (printf "storage.modelCache.accessMode: %s is mounted by one %s at a time, and up to %d pods may land on different nodes: use ReadWriteMany (one download, shared), or turn storage.modelCache.enabled off (each pod downloads its own copy)" $cache.accessMode (ternary "pod" "node" (eq $cache.accessMode "ReadWriteOncePod")) $maxPods) -}}
 {{- end -}}
 {{- end -}}

@@ -138,11 +138,12 @@ def _engine(v: MlInferenceLoad) -> Iterator[Problem]:
         yield Problem("model.quantization", "exl2 models cannot be sharded; set gpu.count to 1")
     yield from _version_gates(v)
     drain = inf.graceful_termination_timeout or TGI_DEFAULT_DRAIN_SECONDS
-    if inf.termination_grace_period_seconds <= drain:
+    pause = v.scaling.pre_stop_seconds
+    if inf.termination_grace_period_seconds <= pause + drain:
         yield Problem(
             "inference.terminationGracePeriodSeconds",
-            f"must be greater than TGI's graceful drain of {drain} s "
-            f"({inf.termination_grace_period_seconds} <= {drain})",
+            f"must be greater than scaling.preStopSeconds plus TGI's graceful drain of {drain} s "
+            f"({inf.termination_grace_period_seconds} <= {pause} + {drain})",
         )
 
 
@@ -227,7 +228,27 @@ def _environment(v: MlInferenceLoad) -> Iterator[Problem]:
             )
 
 
+def _scaling(v: MlInferenceLoad) -> Iterator[Problem]:
+    auto = v.scaling.autoscaling
+    if auto.enabled:
+        if auto.min_replicas == 0:
+            yield Problem("scaling.autoscaling.minReplicas", "0 needs something that holds requests during a cold "
+                          "start (the KEDA HTTP add-on), which this chart does not render; use at least 1")  # fmt: skip
+        if auto.min_replicas > auto.max_replicas:
+            yield Problem("scaling.autoscaling.minReplicas", "must not exceed scaling.autoscaling.maxReplicas "
+                          f"({auto.min_replicas} > {auto.max_replicas})")  # fmt: skip
+        if not v.monitoring.service_monitor.enabled:
+            yield Problem("scaling.autoscaling.enabled", "needs monitoring.serviceMonitor.enabled: the scaler reads "
+                          "TGI's metrics from the Prometheus that scrapes it")  # fmt: skip
+    cache = v.storage.model_cache
+    if v.scaling.max_pods > 1 and cache.enabled and cache.access_mode != "ReadWriteMany":
+        yield Problem("storage.modelCache.accessMode", f"{cache.access_mode} is mounted by one "
+                      f"{'pod' if cache.access_mode == 'ReadWriteOncePod' else 'node'} at a time, and up to "
+                      f"{v.scaling.max_pods} pods may land on different nodes: use ReadWriteMany (one download, "
+                      "shared), or turn storage.modelCache.enabled off (each pod downloads its own copy)")  # fmt: skip
+
+
 def cross_field_problems(v: MlInferenceLoad) -> Iterator[Problem]:
     """Every rule, in the order the templates check them."""
-    for group in (_engine, _exposure, _credentials, _resources, _environment, _security):
+    for group in (_engine, _exposure, _credentials, _resources, _environment, _security, _scaling):
         yield from group(v)

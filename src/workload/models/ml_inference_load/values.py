@@ -19,6 +19,7 @@ from workload.models.common import (
 from workload.models.ml_inference_load.exposure import BasicMonitoring, Ingress, Monitoring, NetworkPolicy
 from workload.models.ml_inference_load.extra_pods import HelmTest, Simulator
 from workload.models.ml_inference_load.rules import cross_field_problems
+from workload.models.ml_inference_load.scaling import Scaling
 from workload.models.ml_inference_load.secrets import ApiKey, HfToken, SecretStore, Vault
 from workload.models.ml_inference_load.security import ContainerSecurityContext, PodSecurityContext
 from workload.models.ml_inference_load.serving import Gpu, HealthCheck, Inference, Model, Resources, Storage
@@ -45,6 +46,7 @@ class MlInferenceLoad(ValuesModel):
     model: Model = Field(description="The model to serve.")
     inference: Inference = Field(default_factory=Inference, description="Inference server settings.")
     gpu: Gpu = Field(default_factory=Gpu, description="GPU scheduling.")
+    scaling: Scaling = Field(default_factory=Scaling, description="Replicas, autoscaling and availability.")
     storage: Storage = Field(default_factory=Storage, description="Model weight storage.")
     vault: Vault = Field(default_factory=Vault, description="Hugging Face token from Vault.")
     hf_token: HfToken = Field(default_factory=HfToken, description="Hugging Face token from an existing Secret.")

@@ -33,6 +33,7 @@ from simulated import simulated
 from workload import __version__
 from workload.cli import app
 from workload.ops.phases import pod_diagnosis
+from workload.paths import REPO_ROOT
 from workload.simulate.tgi_simulator import Settings
 
 MINIMAL = EXAMPLES / "minimal.yaml"
@@ -120,7 +121,7 @@ def crds(cluster: ControlPlane) -> ControlPlane:
         if "gateway-api-v1.2.1" not in path.name:
             cluster.kubectl("apply", "--server-side", "-f", str(path))
     for crd in ("httproutes.gateway.networking.k8s.io", "externalsecrets.external-secrets.io",
-                "servicemonitors.monitoring.coreos.com"):  # fmt: skip
+                "servicemonitors.monitoring.coreos.com", "scaledobjects.keda.sh"):  # fmt: skip
         cluster.kubectl("wait", "--for", "condition=Established", f"crd/{crd}", "--timeout", "60s")
     return cluster
 
@@ -553,3 +554,70 @@ def test_preflight_refuses_a_model_that_cannot_fit_the_nodes_gpus(
     index["metadata"]["total_size"] = 988097536
     (model / "model.safetensors.index.json").write_text(json.dumps(index), encoding="utf-8")
     assert CliRunner().invoke(app, args).exit_code == 0
+
+
+def test_two_replicas_roll_without_a_spare_gpu_and_keep_their_budget(cluster: ControlPlane, tmp_path: Path) -> None:
+    """Two one-GPU nodes, two replicas: an update rolls one pod at a time with no third GPU; the API server
+    refuses an eviction that would break the disruption budget. And the control: a surge strategy on the
+    same cluster stalls with a pod no node can take."""
+    ns = "replicas"
+    values = values_file(tmp_path, "scaling:\n  replicas: 2\n")
+    install = ["-n", ns, "--create-namespace", "-f", str(values), "--wait", "--timeout", "90s"]
+    helm(cluster, "helm4", "install", "qwen-small", str(CHART), *install)
+    pods = objects(cluster, "pods", ns, "app=qwen-small")
+    assert sorted(p["spec"]["nodeName"] for p in pods) == ["gpu-1", "gpu-2"], "spread over both GPU nodes"
+    helm(cluster, "helm4", "upgrade", "qwen-small", str(CHART), *install, "--set", "model.revision=v2")
+    rolled = objects(cluster, "pods", ns, "app=qwen-small")
+    assert len(rolled) == 2
+    assert {e["value"] for p in rolled for e in p["spec"]["containers"][0]["env"] if e["name"] == "REVISION"} == {"v2"}
+
+    # The budget: with the GPU nodes cordoned, an evicted pod's replacement cannot start, so a second
+    # eviction would leave no pod serving; the API server answers 429.
+    cluster.wait_for(lambda: json.loads(cluster.kubectl("get", "pdb", "qwen-small", "-n", ns, "-o", "json"))["status"]
+             .get("disruptionsAllowed") == 1, "the budget to allow one disruption")  # fmt: skip
+    cluster.kubectl("cordon", "gpu-1", "gpu-2")
+    try:
+        first, second = (p["metadata"]["name"] for p in rolled)
+        evict = '{"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "%s", "namespace": "%s"}}'
+        cluster.kubectl("create", "--raw", f"/api/v1/namespaces/{ns}/pods/{first}/eviction", "-f", "-",
+                        input_text=evict % (first, ns))  # fmt: skip
+        refused = subprocess.run(
+            [str(REPO_ROOT / ".tools" / "bin" / "kubectl"), "--kubeconfig", str(cluster.kubeconfig()), "create",
+             "--raw", f"/api/v1/namespaces/{ns}/pods/{second}/eviction", "-f", "-"],
+            input=evict % (second, ns), capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+        assert refused.returncode != 0
+        assert "would violate the pod's disruption budget" in refused.stderr, refused.stderr
+    finally:
+        cluster.kubectl("uncordon", "gpu-1", "gpu-2")
+
+    # The control: a surge pod needs a third GPU, so this rollout stalls with the scheduler's reason.
+    helm(cluster, "helm4", "upgrade", "qwen-small", str(CHART), *install, "--set", "model.revision=v3")
+    cluster.kubectl("patch", "deployment", "qwen-small", "-n", ns, "--type", "merge", "-p",
+                    '{"spec": {"strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},'
+                    ' "template": {"metadata": {"annotations": {"surge": "1"}}}}}')  # fmt: skip
+    cluster.wait_for(lambda: any("Insufficient nvidia.com/gpu" in m for m in events(cluster, ns, "FailedScheduling")),
+             "the surge pod to be unschedulable")  # fmt: skip
+    helm(cluster, "helm4", "uninstall", "qwen-small", "-n", ns, "--wait", "--timeout", "60s")
+
+
+def test_autoscalers_are_accepted_and_a_shared_rwo_cache_is_refused(
+    crds: ControlPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ScaledObject (against KEDA's CRD) and the HPA, as the API server admits them (server dry run);
+    `workload deploy` refuses a ReadWriteOnce cache shared by two replicas before anything is installed."""
+    monitored = "monitoring:\n  serviceMonitor:\n    enabled: true\n"
+    for engine in ("keda", "hpa"):
+        extra = f"scaling:\n  autoscaling:\n    enabled: true\n    engine: {engine}\n    maxReplicas: 3\n"
+        values = values_file(tmp_path, monitored + extra)
+        crds.kubectl("create", "namespace", "autoscaled", check=False)
+        result = helm(crds, "helm4", "install", "scaled", str(CHART), "-n", "autoscaled", "-f", str(values),
+                      "--dry-run=server")  # fmt: skip
+        assert ("kind: ScaledObject" if engine == "keda" else "kind: HorizontalPodAutoscaler") in result.stdout
+        assert "kind: PodDisruptionBudget" in result.stdout
+    monkeypatch.setenv("KUBECONFIG", str(crds.kubeconfig()))
+    monkeypatch.setenv("WORKLOAD_HELM", str(helm_path("helm4")))
+    shared = values_file(tmp_path, "scaling:\n  replicas: 2\nstorage:\n  modelCache:\n    enabled: true\n")
+    refused = CliRunner().invoke(app, ["deploy", str(shared), "--namespace", "rwo"])
+    assert refused.exit_code == 1
+    assert "storage.modelCache.accessMode: ReadWriteOnce is mounted by one node at a time" in refused.output
+    assert crds.kubectl("get", "all,pvc", "-n", "rwo", "-o", "name").strip() == ""

@@ -31,7 +31,8 @@ CHART_FILES = CHART / "files"
 
 MINIMAL = (EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")
 
-# TGI's documented metrics (docs/source/reference/metrics.md) plus tgi_request_failure from its router.
+# TGI's documented metrics (docs/source/reference/metrics.md) plus tgi_request_failure from its router and
+# tgi_batch_max_total_tokens, the KV capacity set at warm-up (backends/v3/src/lib.rs:138, v3.3.7).
 TGI_METRICS = {
     "tgi_batch_current_max_tokens", "tgi_batch_current_size", "tgi_batch_decode_duration",
     "tgi_batch_filter_duration", "tgi_batch_forward_duration", "tgi_batch_inference_count",
@@ -39,7 +40,7 @@ TGI_METRICS = {
     "tgi_request_count", "tgi_request_duration", "tgi_request_generated_tokens", "tgi_request_inference_duration",
     "tgi_request_input_length", "tgi_request_max_new_tokens", "tgi_request_mean_time_per_token_duration",
     "tgi_request_queue_duration", "tgi_request_skipped_tokens", "tgi_request_success",
-    "tgi_request_validation_duration", "tgi_request_failure",
+    "tgi_request_validation_duration", "tgi_request_failure", "tgi_batch_max_total_tokens",
 }  # fmt: skip
 
 
@@ -219,7 +220,11 @@ class TestMonitoring:
             "tgi_request_duration",
             "tgi_request_generated_tokens",
             "tgi_batch_current_size",
+            "tgi_batch_current_max_tokens",  # KV pressure, as the autoscaler reads it
+            "tgi_batch_max_total_tokens",
         } <= used
+        titles = {p["title"] for p in dashboard["panels"]}
+        assert {"Replicas", "Active requests per pod", "KV pressure"} <= titles
         for expression in expressions:
             for metric in re.findall(r"\btgi_[a-z_]+", expression):
                 base = re.sub(r"_(bucket|sum)$", "", metric)

@@ -28,6 +28,7 @@ RESOURCES = {
     "deployments": ("apps/v1", "Deployment"),
     "replicasets": ("apps/v1", "ReplicaSet"),
     "httproutes": ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+    "horizontalpodautoscalers": ("autoscaling/v2", "HorizontalPodAutoscaler"),
 }
 
 

@@ -32,7 +32,9 @@ from recordings import pod as recorded_pod
 from simulated import simulated
 from workload import __version__
 from workload.cli import app
+from workload.ops.kube import Kubectl
 from workload.ops.phases import pod_diagnosis
+from workload.ops.verify import check_autoscaler, find_deployment
 from workload.paths import REPO_ROOT
 from workload.simulate.tgi_simulator import Settings
 
@@ -242,6 +244,7 @@ def test_deploy_and_verify_end_to_end(cluster: ControlPlane, tmp_path: Path, mon
             ("generate_stream", True), ("chat_completion", True), ("metrics", True),
         ], checks  # fmt: skip
         assert verified.exit_code == 0
+        assert "cold start" in checks[1]["detail"]  # from the scheduler's and kwok's condition times
         assert tgi.schema_errors() == []
     helm(cluster, "helm4", "uninstall", "qwen-small", "-n", namespace, "--wait")
 
@@ -349,10 +352,21 @@ PREFLIGHT_CASES = [
 ]  # fmt: skip
 
 
+def restore_crd(plane: ControlPlane, file: str, name: str) -> None:
+    """Put back a CRD a test took away, for the tests after it (when set-up fetched it)."""
+    if (crds_dir() / file).is_file():
+        plane.kubectl("apply", "--server-side", "-f", str(crds_dir() / file))
+        plane.kubectl("wait", "--for", "condition=Established", f"crd/{name}", "--timeout", "60s")
+
+
 @pytest.mark.parametrize("case", PREFLIGHT_CASES, ids=["runtime-class", "gpus", "storage-class", "no-default-class",
                                                        "missing-crd", "pod-security"])  # fmt: skip
 def test_preflight_names_what_would_stop_the_workload(
-    cluster: ControlPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: tuple[str, str]
+    cluster: ControlPlane,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, str],
+    request: pytest.FixtureRequest,
 ) -> None:
     """`workload deploy --check`, each case made real on the control plane; nothing is installed."""
     extra, blocker = case
@@ -361,7 +375,9 @@ def test_preflight_names_what_would_stop_the_workload(
     if extra == "restricted":
         cluster.kubectl("label", "--overwrite", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted")
     if "serviceMonitor" in extra:  # the CRD may be installed by another test: take it away for this one
-        cluster.kubectl("delete", "crd", "servicemonitors.monitoring.coreos.com", "--ignore-not-found")
+        cluster.kubectl("delete", "crd", "servicemonitors.monitoring.coreos.com", "--ignore-not-found", "--wait")
+        request.addfinalizer(lambda: restore_crd(cluster, "prometheus-operator-v0.93.0-servicemonitors.yaml",
+                                                 "servicemonitors.monitoring.coreos.com"))  # fmt: skip
     monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig()))
     monkeypatch.setenv("WORKLOAD_HELM", str(helm_path("helm4")))
     values = values_file(tmp_path, "" if extra == "restricted" else extra)
@@ -621,3 +637,31 @@ def test_autoscalers_are_accepted_and_a_shared_rwo_cache_is_refused(
     assert refused.exit_code == 1
     assert "storage.modelCache.accessMode: ReadWriteOnce is mounted by one node at a time" in refused.output
     assert crds.kubectl("get", "all,pvc", "-n", "rwo", "-o", "name").strip() == ""
+
+
+def test_verify_reads_the_hpa_the_real_controller_runs(
+    crds: ControlPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real HPA controller with no custom metrics API (no prometheus-adapter here): verify's autoscaler
+    check fails with the controller's own reason and says what to install."""
+    monitored = "monitoring:\n  serviceMonitor:\n    enabled: true\n"
+    values = values_file(tmp_path, monitored + "scaling:\n  autoscaling:\n    enabled: true\n    engine: hpa\n")
+    helm(crds, "helm4", "install", "qwen-small", str(CHART), "-n", "hpa", "--create-namespace", "-f", str(values),
+         "--wait", "--timeout", "90s")  # fmt: skip
+
+    def scaling_inactive() -> bool:
+        hpa = json.loads(crds.kubectl("get", "hpa", "qwen-small", "-n", "hpa", "-o", "json"))
+        return any(c["type"] == "ScalingActive" and c["status"] == "False" for c in hpa["status"].get("conditions", []))
+
+    crds.wait_for(scaling_inactive, "the HPA controller to report it cannot read its metric", timeout=90)
+    monkeypatch.setenv("KUBECONFIG", str(crds.kubeconfig()))
+    kube = Kubectl("hpa")
+    deployment = find_deployment(kube, "qwen-small")
+    assert deployment is not None
+    check = check_autoscaler(kube, deployment)
+    assert check is not None
+    assert not check.ok
+    assert check.detail.startswith("hpa/qwen-small reads no value: ")
+    assert "tgi_active_requests" in check.detail  # the controller names the metric it could not get
+    assert "prometheus-adapter" in check.hint
+    helm(crds, "helm4", "uninstall", "qwen-small", "-n", "hpa", "--wait", "--timeout", "60s")

@@ -296,6 +296,30 @@ def test_verify_passes_every_check_on_a_healthy_release(released: tuple[ClusterS
     assert checks[7].detail == "tgi_request_count 0 -> 3"
 
 
+def test_verify_reports_the_cold_start_and_the_autoscaler(released: tuple[ClusterState, Kubectl, Running, str]) -> None:
+    """The recorded pod went from scheduled (09:00:02) to Ready (09:03:10); KEDA's HPA (a constructed
+    recording, in the shape autoscaling/v2 reports) reads the active-requests trigger."""
+    state, kube, _, url = released
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+           "metadata": {"name": "keda-hpa-qwen-small", "namespace": NAMESPACE},
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "qwen-small"},
+                    "minReplicas": 1, "maxReplicas": 4, "metrics": []},
+           "status": {"currentReplicas": 2, "desiredReplicas": 2, "currentMetrics": [
+               {"type": "External", "external": {"metric": {"name": "s0-prometheus"},
+                                                 "current": {"averageValue": "3"}}}]}}  # fmt: skip
+    assert builtin_errors(hpa, "1.37") == []
+    state.put(hpa)
+    checks = {c.name: c for c in verify(kube, "qwen-small", url=url, gateway_url=url)}
+    assert checks["model loaded"].detail.endswith("cold start 188 s (scheduled to Ready)")
+    assert checks["autoscaler"].ok
+    assert checks["autoscaler"].detail == "hpa/keda-hpa-qwen-small (KEDA's) reads s0-prometheus = 3; 2 replicas (1-4)"
+    hpa["status"] = {"conditions": [{"type": "ScalingActive", "status": "False", "reason": "FailedGetExternalMetric",
+                                     "message": "the HPA was unable to compute the replica count"}]}  # fmt: skip
+    failed = {c.name: c for c in verify(kube, "qwen-small", url=url, gateway_url=url)}["autoscaler"]
+    assert not failed.ok
+    assert failed.detail.endswith("reads no value: the HPA was unable to compute the replica count")
+
+
 def test_verify_says_what_to_look_at(released: tuple[ClusterState, Kubectl, Running, str]) -> None:
     state, kube, tgi, url = released
     set_pod(state, "running", log("download-in-progress.log"))

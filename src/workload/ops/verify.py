@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import datetime
 from typing import Any
 
 from workload.chart_facts import CHART_NAME, SERVICE_PORT
@@ -61,7 +62,56 @@ def check_model_loaded(kube: Kubectl, deployment: dict[str, Any]) -> Check:
         return Check("model loaded", False, f"pod/{pod} log stops at: {log.phase.value}",
                      f"kubectl -n {kube.namespace} logs {pod}")  # fmt: skip
     source = "found in the cache" if log.cache_hit else "downloaded"
-    return Check("model loaded", True, f"pod/{pod}: weights {source}, server connected")
+    cold = cold_start_seconds(pods[-1])
+    started = f"; cold start {cold:.0f} s (scheduled to Ready)" if cold is not None else ""
+    return Check("model loaded", True, f"pod/{pod}: weights {source}, server connected{started}")
+
+
+def _condition_time(pod: dict[str, Any], kind: str) -> datetime | None:
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind and condition.get("status") == "True" and condition.get("lastTransitionTime"):
+            return datetime.fromisoformat(str(condition["lastTransitionTime"]).replace("Z", "+00:00"))
+    return None
+
+
+def cold_start_seconds(pod: dict[str, Any]) -> float | None:
+    """From scheduled to Ready: the image pull, the download and the load, which an autoscaler's cooldown
+    (scaling.autoscaling, derived from healthCheck.startupTimeoutSeconds) must cover."""
+    scheduled, ready = _condition_time(pod, "PodScheduled"), _condition_time(pod, "Ready")
+    return (ready - scheduled).total_seconds() if scheduled and ready else None
+
+
+def _metric_value(metric: dict[str, Any]) -> tuple[str, str] | None:
+    """(name, current value) of one HPA status.currentMetrics entry."""
+    kind = str(metric.get("type", "")).lower()
+    body = metric.get("pods" if kind == "pods" else "external" if kind == "external" else kind) or {}
+    current = body.get("current") or {}
+    value = current.get("averageValue", current.get("value", current.get("averageUtilization")))
+    name = (body.get("metric") or {}).get("name") or kind
+    return (str(name), str(value)) if value is not None else None
+
+
+def check_autoscaler(kube: Kubectl, deployment: dict[str, Any]) -> Check | None:
+    """With autoscaling on (an HPA, ours or KEDA's, targets the Deployment): that it reads a value."""
+    name = deployment["metadata"]["name"]
+    try:
+        hpas = [h for h in kube.find("horizontalpodautoscalers") if h["spec"]["scaleTargetRef"].get("name") == name]
+    except ClusterError:
+        return None
+    if not hpas:
+        return None
+    hpa, status = hpas[0], hpas[0].get("status") or {}
+    who = f"hpa/{hpa['metadata']['name']}" + (" (KEDA's)" if hpa["metadata"]["name"].startswith("keda-hpa-") else "")
+    values = [v for v in (_metric_value(m) for m in status.get("currentMetrics") or []) if v is not None]
+    if values:
+        read = ", ".join(f"{metric} = {value}" for metric, value in values)
+        return Check("autoscaler", True, f"{who} reads {read}; {status.get('currentReplicas', '?')} replicas "
+                     f"({hpa['spec'].get('minReplicas', 1)}-{hpa['spec']['maxReplicas']})")  # fmt: skip
+    why = next((c.get("message", "") for c in status.get("conditions") or []
+                if c.get("type") == "ScalingActive" and c.get("status") != "True"), "no metric value yet")  # fmt: skip
+    return Check("autoscaler", False, f"{who} reads no value: {why}",
+                 "KEDA: is its operator running and Prometheus reachable at scaling.autoscaling.prometheusAddress? "
+                 "HPA: install prometheus-adapter with docs/autoscaling/prometheus-adapter-rules.yaml")  # fmt: skip
 
 
 def _api_key(kube: Kubectl, env: dict[str, Any]) -> str:
@@ -130,6 +180,8 @@ def verify(
     if deployment is None:
         return checks + _skipped(["model loaded", *HTTP_CHECKS, "gateway"], "no Deployment")
     checks.append(check_model_loaded(kube, deployment))
+    if (scaler := check_autoscaler(kube, deployment)) is not None:
+        checks.append(scaler)
     env = container_env(deployment)
     api_key = _api_key(kube, env)
     model_id = str(env.get("MODEL_ID", ""))

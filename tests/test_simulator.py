@@ -228,6 +228,43 @@ def test_sigterm_drains_like_tgi() -> None:
     assert events[-1]["generated_text"]
 
 
+def test_no_request_is_lost_in_the_kubelets_termination_sequence() -> None:
+    """What the kubelet does to a pod leaving a rollout or a scale-in: run the preStop hook (the chart's
+    pause, scaling.preStopSeconds), then send SIGTERM, then SIGKILL after the grace period. During the
+    pause the server is untouched, so requests that the gateways still send are served; at SIGTERM a
+    stream in flight completes and new connections are refused, as TGI's router does."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workload", "simulate", "--port", str(port), "--token-delay-ms", "50"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if b"Connected" in line:
+                break
+        url = f"http://127.0.0.1:{port}"
+        pause, started = 1.0, time.monotonic()  # the preStop pause, shortened
+        during_pause = []
+        while time.monotonic() - started < pause:
+            during_pause.append(call(url, "POST", "/generate", {"inputs": "a", "parameters": {"max_new_tokens": 2}})[0])
+        assert during_pause
+        assert set(during_pause) == {200}, "a request during the pause was refused"
+        result: list[tuple[int, str, bytes]] = []
+        stream = threading.Thread(target=lambda: result.append(call(
+            url, "POST", "/generate_stream", {"inputs": "a", "parameters": {"max_new_tokens": 20}})))  # fmt: skip
+        stream.start()
+        time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)  # the pause is over: the kubelet signals the container
+        stream.join(timeout=10)
+        assert process.wait(timeout=10) == 0, "drained before the grace period"
+    finally:
+        process.kill()
+    assert result[0][0] == 200
+    assert len([json.loads(e) for e in sse_events(result[0][2])]) == 20
+
+
 def test_cli_refuses_a_busy_port_in_one_line() -> None:
     with simulated() as tgi:
         port = str(tgi.simulator.server_address[1])

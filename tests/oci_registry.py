@@ -4,7 +4,9 @@ registry and release key are, for the packaging tests."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -58,11 +60,13 @@ class Keyrings:
 def signing_key(folder: Path, name: str = KEY_NAME) -> Iterator[Keyrings]:
     """A new RSA key without a passphrase, exported as the binary keyrings helm reads (helm's OpenPGP
     library reads neither GnuPG 2's keybox nor ed25519 keys). GnuPG's agent is stopped on the way out."""
-    home = folder / "gnupg"
-    home.mkdir(mode=0o700, parents=True)
+    # GnuPG's agent listens on a socket in the home folder, and a socket path has at most 107 bytes: a
+    # pytest-xdist tmp_path is too deep for it, so the home is a short folder of its own.
+    home = Path(tempfile.mkdtemp(prefix="gpg-", dir="/tmp"))
     gpg = ["gpg", "--homedir", str(home), "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]
     try:
         subprocess.run([*gpg, "--quick-gen-key", name, "rsa3072", "sign", "never"], check=True, capture_output=True)
+        folder.mkdir(parents=True, exist_ok=True)
         keyrings = Keyrings(folder / "secring.gpg", folder / "pubring.gpg")
         exported = subprocess.run([*gpg, "--export-secret-keys", name], check=True, capture_output=True).stdout
         keyrings.secret.write_bytes(exported)
@@ -70,3 +74,4 @@ def signing_key(folder: Path, name: str = KEY_NAME) -> Iterator[Keyrings]:
         yield keyrings
     finally:
         subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False, capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)

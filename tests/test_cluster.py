@@ -500,7 +500,7 @@ def test_the_chart_is_packaged_signed_pushed_pulled_and_installed(
     with (signing_key(tmp_path / "key") as keys,
           signing_key(tmp_path / "stranger", "Someone Else <else@example.invalid>") as stranger):  # fmt: skip
         publish_and_install(cluster, helm_name, tmp_path, keys, stranger)
-    agents = ["pgrep", "-f", f"gpg-agent --homedir {tmp_path}"]
+    agents = ["pgrep", "-f", "gpg-agent --homedir /tmp/gpg-"]
     assert subprocess.run(agents, capture_output=True, text=True, check=False).stdout == "", "GnuPG agents left running"
 
 

@@ -450,12 +450,11 @@ def differences(recorded: Any, real: Any, path: str = "") -> list[str]:
     return [] if recorded == real else [f"{path}: {recorded!r} != {real!r}"]
 
 
+@pytest.mark.newest_kubernetes_only  # the recordings are of the newest Kubernetes
 def test_recordings_say_what_the_control_plane_writes(cluster: ControlPlane, tmp_path: Path) -> None:
     """The day-2 tests' recordings of objects a control plane writes (tests/fixtures/recordings: the
     Deployment with the deployment controller's status, its pod as the ReplicaSet controller and admission
     create it, the scheduler's Unschedulable status) hold nothing this one did not write."""
-    if cluster.kubernetes != KUBERNETES_VERSIONS[-1]:
-        pytest.skip("the recordings are of the newest Kubernetes")
     namespace = "ml-inference"
     cluster.kubectl("create", "namespace", namespace, check=False)
     cluster.kubectl("apply", "-f", str(RECORDINGS / "secret-api-key.yaml"))
@@ -486,6 +485,7 @@ def test_recordings_say_what_the_control_plane_writes(cluster: ControlPlane, tmp
     helm(cluster, "helm4", "uninstall", "qwen-small", "-n", namespace, "--wait")
 
 
+@pytest.mark.newest_kubernetes_only  # packaging does not depend on the Kubernetes version: once is enough
 @pytest.mark.parametrize("helm_name", ["helm3", "helm4"])
 def test_the_chart_is_packaged_signed_pushed_pulled_and_installed(
     cluster: ControlPlane, helm_name: str, tmp_path: Path
@@ -493,8 +493,6 @@ def test_the_chart_is_packaged_signed_pushed_pulled_and_installed(
     """What a platform team does with the chart: `helm package --sign`, `helm verify`, `helm lint` of the
     archive, an install from the archive, a push to an OCI registry (a real one on loopback), a verified
     pull, and `helm install oci://`."""
-    if cluster.kubernetes != KUBERNETES_VERSIONS[-1]:
-        pytest.skip("packaging does not depend on the Kubernetes version; once is enough")
     if shutil.which("gpg") is None:
         missing("gpg (makes the throwaway key the chart is signed with)")
     with (signing_key(tmp_path / "key") as keys,

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -193,12 +194,14 @@ def test_the_schema_check_catches_what_tgi_would_not_send() -> None:
     assert response_errors("GET", "/metrics", b"", 200, "text/plain", b"tgi_x 1\n")
 
 
-def test_sigterm_drains_like_tgi() -> None:
-    """A stream in flight at SIGTERM completes; the listener closes at once (router/src/server.rs line 2330)."""
+@contextmanager
+def simulate_process(token_delay_ms: int) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`workload simulate` in a process of its own (signals reach it as they reach TGI), once it is
+    Connected: (the process, its URL). Killed on the way out if still running."""
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "workload", "simulate", "--port", str(port), "--token-delay-ms", "100"],
+        [sys.executable, "-m", "workload", "simulate", "--port", str(port), "--token-delay-ms", str(token_delay_ms)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     try:
@@ -206,7 +209,15 @@ def test_sigterm_drains_like_tgi() -> None:
         for line in process.stdout:
             if b"Connected" in line:
                 break
-        url = f"http://127.0.0.1:{port}"
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        process.kill()
+
+
+def test_sigterm_drains_like_tgi() -> None:
+    """A stream in flight at SIGTERM completes; the listener closes at once (router/src/server.rs line 2330)."""
+    with simulate_process(token_delay_ms=100) as (process, url):
+        assert process.stdout is not None
         result: list[tuple[int, str, bytes]] = []
         stream = threading.Thread(target=lambda: result.append(call(
             url, "POST", "/generate_stream", {"inputs": "a", "parameters": {"max_new_tokens": 10}})))  # fmt: skip
@@ -221,8 +232,6 @@ def test_sigterm_drains_like_tgi() -> None:
             call(url, "GET", "/health")
         stream.join(timeout=10)
         assert process.wait(timeout=10) == 0
-    finally:
-        process.kill()
     events = [json.loads(e) for e in sse_events(result[0][2])]
     assert len(events) == 10
     assert events[-1]["generated_text"]
@@ -233,18 +242,7 @@ def test_no_request_is_lost_in_the_kubelets_termination_sequence() -> None:
     pause, scaling.preStopSeconds), then send SIGTERM, then SIGKILL after the grace period. During the
     pause the server is untouched, so requests that the gateways still send are served; at SIGTERM a
     stream in flight completes and new connections are refused, as TGI's router does."""
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "workload", "simulate", "--port", str(port), "--token-delay-ms", "50"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if b"Connected" in line:
-                break
-        url = f"http://127.0.0.1:{port}"
+    with simulate_process(token_delay_ms=50) as (process, url):
         pause, started = 1.0, time.monotonic()  # the preStop pause, shortened
         during_pause = []
         while time.monotonic() - started < pause:
@@ -259,8 +257,6 @@ def test_no_request_is_lost_in_the_kubelets_termination_sequence() -> None:
         process.send_signal(signal.SIGTERM)  # the pause is over: the kubelet signals the container
         stream.join(timeout=10)
         assert process.wait(timeout=10) == 0, "drained before the grace period"
-    finally:
-        process.kill()
     assert result[0][0] == 200
     assert len([json.loads(e) for e in sse_events(result[0][2])]) == 20
 

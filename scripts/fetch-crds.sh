@@ -3,7 +3,7 @@
 #
 # Each comes from the Go module that publishes it, through the Go module proxy (`go mod download`
 # verifies the module against the Go checksum database), and each extracted file is pinned by sha256.
-# Nothing is copied into the repository. Needs Go on PATH (the project needs >= 1.25 for its cluster tests).
+# Nothing is copied into the repository. Needs Go on PATH (the project needs >= 1.26 for its cluster tests).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/.tools/crds"
@@ -20,7 +20,7 @@ pins=(
   "keda-v2.21.0-scaledobjects.yaml                github.com/kedacore/keda/v2                        v2.21.0  config/crd/bases/keda.sh_scaledobjects.yaml                                  af35555862a83933b074af14ad439c4b4ceabaf4daa3e9338e9b23e36d308d80"
 )
 
-command -v go >/dev/null || { echo "error: Go (>= 1.25) is needed to fetch the CRDs the tests use; install it and rerun" >&2; exit 1; }
+command -v go >/dev/null || { echo "error: Go (>= 1.26) is needed to fetch the CRDs the tests use; install it and rerun" >&2; exit 1; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 for pin in "${pins[@]}"; do

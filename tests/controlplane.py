@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import ssl
@@ -38,6 +40,21 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+GO_NEEDED = (1, 26)  # the go lines of k8s.io/kubernetes v1.37.2, sigs.k8s.io/kwok v0.8.0, distribution v3.1.2
+
+
+def missing_tools() -> str | None:
+    """What this machine lacks to build and run the control plane, or None."""
+    for tool in ("go", "openssl", "setpriv"):
+        if shutil.which(tool) is None:
+            return f"{tool} (the cluster tests build and start a control plane; Go >= 1.26)"
+    found = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True, check=False).stdout.strip()
+    numbers = tuple(int(n) for n in re.findall(r"\d+", found)[:2])
+    if numbers < GO_NEEDED:
+        return f"Go >= 1.26 (found {found or 'no version'}): the Kubernetes 1.37, kwok and registry modules need it"
+    return None
 
 
 def build(kubernetes: str) -> dict[str, Path]:

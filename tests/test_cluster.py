@@ -25,7 +25,7 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import CHART, EXAMPLES, FIXTURES, crds_dir, helm_path, missing
-from controlplane import KUBERNETES_VERSIONS, ControlPlane, build
+from controlplane import KUBERNETES_VERSIONS, ControlPlane, build, missing_tools
 from custom_metrics import custom_metrics_api, host_address
 from oci_registry import KEY_NAME, Keyrings, oci_registry, signing_key
 from recordings import RECORDINGS, recording
@@ -46,9 +46,8 @@ MINIMAL = EXAMPLES / "minimal.yaml"
 @pytest.fixture(scope="module", params=KUBERNETES_VERSIONS, ids=[f"k8s-{v}" for v in KUBERNETES_VERSIONS])
 def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
     """One control plane per Kubernetes version; every test in this module runs on each."""
-    for tool in ("go", "openssl", "setpriv"):
-        if shutil.which(tool) is None:
-            missing(f"{tool} (the cluster tests build and start a control plane; Go >= 1.25)")
+    if (lacking := missing_tools()) is not None:
+        missing(lacking)
     plane = ControlPlane(tmp_path_factory.mktemp("cluster"), kubernetes=request.param).start()
     try:
         yield plane
@@ -192,8 +191,8 @@ def test_helm_test_runs_on_a_gpu_only_cluster(cluster: ControlPlane, tmp_path: P
 
 def test_a_killed_run_leaves_nothing_listening(tmp_path: Path) -> None:
     """SIGKILL the process that started a control plane: every component goes with it (PR_SET_PDEATHSIG)."""
-    if shutil.which("go") is None:
-        missing("go (the cluster tests build and start a control plane; Go >= 1.25)")
+    if (lacking := missing_tools()) is not None:
+        missing(lacking)
     starter = subprocess.Popen([sys.executable, str(Path(__file__).parent / "controlplane.py"), str(tmp_path / "cp")],
                                stdout=subprocess.PIPE, text=True)  # fmt: skip
     assert starter.stdout is not None

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test control plane's binaries from Go modules, once per machine, into a cache outside the
 # repository keyed by version: kube-apiserver, kube-controller-manager and kube-scheduler (per Kubernetes
-# version), etcd, kwok, and the OCI registry the chart is pushed to. Needs Go >= 1.25 and the Go module
+# version), etcd, kwok, and the OCI registry the chart is pushed to. Needs Go >= 1.26 and the Go module
 # proxy. Cold, a Kubernetes version takes about 12 minutes on 2 cores; a cached one, nothing.
 #
 #   scripts/cluster/build.sh [KUBERNETES_VERSION...]     (default: 1.35.4 and 1.37.2)

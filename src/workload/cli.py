@@ -313,8 +313,12 @@ def print_checks(checks: list[Check], title: str, output: Output) -> None:
     for check in checks:
         result = "[green]pass[/green]" if check.ok else "[red]FAIL[/red]"
         table.add_row(check.name, result, escape(check.detail), escape(check.hint if not check.ok else ""))
-    # Into a file or a CI log the table is printed whole; only a terminal folds it to its width.
-    (out if out.is_terminal else Console(highlight=False, width=1000)).print(table)
+    report_console().print(table)
+
+
+def report_console() -> Console:
+    """Into a file or a CI log a table is printed whole; only a terminal folds it to its width."""
+    return out if out.is_terminal else Console(highlight=False, width=1000)
 
 
 @app.command()
@@ -498,7 +502,7 @@ def print_plan(file: Path, result: Plan) -> None:
     table.add_row("inference.maxTotalTokens", f"{result.max_total_tokens:,} tokens")
     table.add_row("headroom", gib(result.headroom_bytes_per_gpu))
     table.add_row("verdict", verdict)
-    console = out if out.is_terminal else Console(highlight=False, width=1000)
+    console = report_console()
     console.print(table)
     for fix in result.fixes:
         console.print(f"fix: {fix}", markup=False)

@@ -36,9 +36,8 @@ def helm_upgrade_command(
 ) -> list[str]:
     """Install or upgrade without --wait: the watch below reports progress instead of a silent wait. `sizing`
     is `workload size`'s plan for the dashboard's description."""
-    extra = (
-        ["--set-string", f"monitoring.grafanaDashboard.sizing={sizing.replace(',', chr(92) + ',')}"] if sizing else []
-    )
+    escaped = sizing.replace(",", "\\,")  # --set-string splits values at unescaped commas
+    extra = ["--set-string", f"monitoring.grafanaDashboard.sizing={escaped}"] if sizing else []
     return [helm, "upgrade", "--install", release, str(chart), "--namespace", namespace, "--create-namespace",
             "--values", str(values), *extra]  # fmt: skip
 

@@ -157,16 +157,17 @@ def _container_status(pod: dict[str, Any], name: str = CONTAINER_NAME) -> dict[s
     return {}
 
 
-def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
-    for condition in obj.get("status", {}).get("conditions", []) or []:
-        if condition.get("type") == kind:
-            return dict(condition)
+def condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The object's status condition of type `kind` ({} when it has none)."""
+    for found in obj.get("status", {}).get("conditions", []) or []:
+        if found.get("type") == kind:
+            return dict(found)
     return {}
 
 
 def pod_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]]) -> Diagnosis | None:
     """A failure visible in the pod's status or events (scheduling, image, memory, secrets)."""
-    scheduled = _condition(pod, "PodScheduled")
+    scheduled = condition(pod, "PodScheduled")
     if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
         message = scheduled.get("message", "")
         if "Insufficient" in message and "gpu" in message:
@@ -227,7 +228,7 @@ def pod_phase(pod: dict[str, Any] | None, events: list[dict[str, Any]], log: Log
     """The phase from status first, then the log for a running container."""
     if pod is None:
         return Phase.SCHEDULING
-    if _condition(pod, "PodScheduled").get("status") != "True":
+    if condition(pod, "PodScheduled").get("status") != "True":
         return Phase.SCHEDULING
     status = _container_status(pod)
     if status.get("ready"):

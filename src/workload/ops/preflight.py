@@ -13,8 +13,7 @@ from workload.models.ml_inference_load.rules import pod_user
 from workload.ops.kube import Kubectl
 from workload.sizing.gpus import GPU_TYPES, MIB
 from workload.sizing.metadata import ModelFacts
-from workload.sizing.plan import plan
-from workload.sizing.workload import request_for
+from workload.sizing.workload import misfit
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,8 @@ def fit_blocker(v: MlInferenceLoad, nodes: list[dict[str, Any]], facts: ModelFac
         memory, name = GPU_TYPES[v.gpu.type].memory_bytes, v.gpu.type
     else:
         return None
-    result = plan(facts, request_for(v, memory, name))
-    if result.fits or result.problem:
+    result = misfit(v, facts, memory, name)
+    if result is None:
         return None
     return Blocker(
         f"{v.model.id} does not fit {v.gpu.count} x {name}: TGI would find room for {result.kv_capacity_tokens} "

@@ -10,7 +10,7 @@ from typing import Any
 from workload.chart_facts import CHART_NAME, SERVICE_PORT
 from workload.errors import ClusterError
 from workload.ops.kube import Kubectl, container_env, secret_value
-from workload.ops.phases import Phase, read_log
+from workload.ops.phases import Phase, condition, read_log
 from workload.ops.tgi_check import (
     Check,
     TgiClient,
@@ -67,27 +67,30 @@ def check_model_loaded(kube: Kubectl, deployment: dict[str, Any]) -> Check:
     return Check("model loaded", True, f"pod/{pod}: weights {source}, server connected{started}")
 
 
-def _condition_time(pod: dict[str, Any], kind: str) -> datetime | None:
-    for condition in (pod.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == kind and condition.get("status") == "True" and condition.get("lastTransitionTime"):
-            return datetime.fromisoformat(str(condition["lastTransitionTime"]).replace("Z", "+00:00"))
-    return None
+def _true_since(pod: dict[str, Any], kind: str) -> datetime | None:
+    """When the pod's condition `kind` last became True, if it is True."""
+    found = condition(pod, kind)
+    if found.get("status") != "True" or not found.get("lastTransitionTime"):
+        return None
+    return datetime.fromisoformat(str(found["lastTransitionTime"]).replace("Z", "+00:00"))
 
 
 def cold_start_seconds(pod: dict[str, Any]) -> float | None:
     """From scheduled to Ready: the image pull, the download and the load, which an autoscaler's cooldown
     (scaling.autoscaling, derived from healthCheck.startupTimeoutSeconds) must cover."""
-    scheduled, ready = _condition_time(pod, "PodScheduled"), _condition_time(pod, "Ready")
+    scheduled, ready = _true_since(pod, "PodScheduled"), _true_since(pod, "Ready")
     return (ready - scheduled).total_seconds() if scheduled and ready else None
 
 
 def _metric_value(metric: dict[str, Any]) -> tuple[str, str] | None:
     """(name, current value) of one HPA status.currentMetrics entry."""
-    kind = str(metric.get("type", "")).lower()
-    body = metric.get("pods" if kind == "pods" else "external" if kind == "external" else kind) or {}
+    kind = str(metric.get("type", ""))
+    body = (
+        metric.get(kind[:1].lower() + kind[1:]) or {}
+    )  # type Pods -> key pods, ContainerResource -> containerResource
     current = body.get("current") or {}
     value = current.get("averageValue", current.get("value", current.get("averageUtilization")))
-    name = (body.get("metric") or {}).get("name") or kind
+    name = (body.get("metric") or {}).get("name") or kind.lower()
     return (str(name), str(value)) if value is not None else None
 
 

@@ -129,7 +129,8 @@ def from_folder(folder: Path, source: str = "") -> ModelFacts:
     config_path = folder / "config.json"
     if not config_path.is_file():
         raise SizingError(f"{folder}: no config.json (a model folder holds config.json and *.safetensors)")
-    shape = ModelShape.from_config(json.loads(config_path.read_text(encoding="utf-8")))
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    shape = ModelShape.from_config(config)
     files = sorted(p for p in folder.glob("*.safetensors") if p.is_file())
     source = source or f"folder {folder}"
     if files:
@@ -137,14 +138,10 @@ def from_folder(folder: Path, source: str = "") -> ModelFacts:
     index = folder / "model.safetensors.index.json"
     if index.is_file():
         total = int(json.loads(index.read_text(encoding="utf-8"))["metadata"]["total_size"])
-        return ModelFacts(shape, _index_bytes(total, shape, folder), source, exact=False)
+        # An index gives the stored size; a 32-bit float checkpoint is loaded at half of it.
+        stored_fp32 = str(config.get("torch_dtype", config.get("dtype", ""))) == "float32"
+        return ModelFacts(shape, total // 2 if stored_fp32 else total, source, exact=False)
     raise SizingError(f"{folder}: no *.safetensors file and no model.safetensors.index.json")
-
-
-def _index_bytes(total: int, shape: ModelShape, folder: Path) -> int:
-    """An index gives the stored size; 32-bit float checkpoints are loaded at half of it."""
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    return total // 2 if str(config.get("torch_dtype", config.get("dtype", ""))) == "float32" else total
 
 
 def hub_cache() -> Path:

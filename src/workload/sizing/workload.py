@@ -49,6 +49,13 @@ def size(
     return plan(facts, request_for(v, memory, name))
 
 
+def misfit(v: MlInferenceLoad, facts: ModelFacts, memory: int, gpu_name: str) -> Plan | None:
+    """The plan when TGI would refuse to start; None when it fits, or when the model cannot be sized (an
+    attention TGI's formula does not cover is no reason to refuse a workload)."""
+    result = plan(facts, request_for(v, memory, gpu_name))
+    return None if result.fits or result.problem else result
+
+
 def fit_problem(v: MlInferenceLoad) -> Problem | None:
     """`workload validate`'s share of the verdict: a workload that names its GPU type and whose model is in the
     Hugging Face cache on disk is sized without asking anything over the network."""
@@ -60,8 +67,8 @@ def fit_problem(v: MlInferenceLoad) -> Problem | None:
         return None
     if facts is None:
         return None
-    result = plan(facts, request_for(v, GPU_TYPES[v.gpu.type].memory_bytes, v.gpu.type))
-    if result.fits or result.problem:
+    result = misfit(v, facts, GPU_TYPES[v.gpu.type].memory_bytes, v.gpu.type)
+    if result is None:
         return None
     return Problem("inference.maxTotalTokens", f"does not fit: {v.gpu.count} x {v.gpu.type} leave room for "
                    f"{result.kv_capacity_tokens} tokens of KV cache, fewer than {result.max_total_tokens}, and TGI "

@@ -94,6 +94,11 @@ def is_test_hook(doc: dict[str, Any]) -> bool:
     return bool((doc["metadata"].get("annotations") or {}).get("helm.sh/hook") == "test")
 
 
+def kinds(docs: list[dict[str, Any]]) -> set[str]:
+    """The kinds of the rendered objects."""
+    return {d["kind"] for d in docs}
+
+
 def by_kind(docs: list[dict[str, Any]], kind: str, *, test_hook: bool = False) -> dict[str, Any]:
     """The one object of a kind; the `helm test` hook objects are looked at only with test_hook=True."""
     found = [d for d in docs if d["kind"] == kind and is_test_hook(d) == test_hook]

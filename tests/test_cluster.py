@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from conftest import CHART, EXAMPLES, FIXTURES, crds_dir, helm_path, missing
 from controlplane import KUBERNETES_VERSIONS, ControlPlane, build, missing_tools
 from custom_metrics import custom_metrics_api, host_address
+from model_metadata import LLAMA_70B, LLAMA_70B_TOTAL_SIZE, QWEN_05B, QWEN_05B_TOTAL_SIZE, model_folder
 from oci_registry import KEY_NAME, Keyrings, oci_registry, signing_key
 from recordings import RECORDINGS, recording
 from recordings import pod as recorded_pod
@@ -548,13 +549,7 @@ def test_preflight_refuses_a_model_that_cannot_fit_the_nodes_gpus(
 ) -> None:
     """The GPU memory the nodes report (GPU Feature Discovery's nvidia.com/gpu.memory: 81920 MiB here)
     against the model's metadata (--model-dir: config.json and an index, no weights)."""
-    config = {"model_type": "llama", "hidden_size": 8192, "intermediate_size": 28672, "num_attention_heads": 64,
-              "num_hidden_layers": 80, "num_key_value_heads": 8, "max_position_embeddings": 131072}  # fmt: skip
-    model = tmp_path / "llama-70b"
-    model.mkdir()
-    (model / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    index = {"metadata": {"total_size": 141107412992}, "weight_map": {}}  # Llama-3.1-70B-Instruct's index
-    (model / "model.safetensors.index.json").write_text(json.dumps(index), encoding="utf-8")
+    model = model_folder(tmp_path / "model", LLAMA_70B, LLAMA_70B_TOTAL_SIZE)
     monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig()))
     monkeypatch.setenv("WORKLOAD_HELM", str(helm_path("helm4")))
     args = ["deploy", str(MINIMAL), "--namespace", "pre-fit", "--check", "--model-dir", str(model)]
@@ -563,11 +558,7 @@ def test_preflight_refuses_a_model_that_cannot_fit_the_nodes_gpus(
     assert ("preflight: Qwen/Qwen2.5-0.5B-Instruct does not fit 1 x 81920 MiB GPUs (nvidia.com/gpu.memory): TGI "
             "would find room for 0 tokens") in checked.output  # fmt: skip
     assert "fix: gpu.count: 2" in checked.output  # 70.5 GB of weights per GPU, ~31k tokens of KV cache
-    config.update(hidden_size=896, intermediate_size=4864, num_attention_heads=14, num_hidden_layers=24,
-                  num_key_value_heads=2)  # fmt: skip
-    (model / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    index["metadata"]["total_size"] = 988097536
-    (model / "model.safetensors.index.json").write_text(json.dumps(index), encoding="utf-8")
+    model_folder(model, QWEN_05B, QWEN_05B_TOTAL_SIZE)  # the model the values name fits
     assert CliRunner().invoke(app, args).exit_code == 0
 
 

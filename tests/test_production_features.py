@@ -13,7 +13,19 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import CHART, EXAMPLES, FIXTURES, HelmFailed, Render, by_kind, container, env_of, helm_path, helm_template
+from conftest import (
+    CHART,
+    EXAMPLES,
+    FIXTURES,
+    HelmFailed,
+    Render,
+    by_kind,
+    container,
+    env_of,
+    helm_path,
+    helm_template,
+    kinds,
+)
 from workload.chart_facts import (
     API_KEY_SECRET_KEY,
     CHART_LABEL_KEYS,
@@ -47,10 +59,6 @@ TGI_METRICS = {
 def values(extra: str) -> str:
     """The minimal example plus more YAML (later keys of the same name are not used: give whole sections)."""
     return MINIMAL + extra
-
-
-def kinds(docs: list[dict[str, Any]]) -> set[str]:
-    return {d["kind"] for d in docs}
 
 
 def pod_spec(docs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import EXAMPLES, Render, by_kind
+from conftest import EXAMPLES, Render, by_kind, kinds
 from workload.kubeschema import CrdSchemas, builtin_errors
 from workload.paths import REPO_ROOT
 
@@ -20,10 +20,6 @@ KEDA_CRD = "keda-v2.21.0-scaledobjects.yaml"
 
 def deployment(docs: list[dict[str, Any]]) -> dict[str, Any]:
     return by_kind(docs, "Deployment")
-
-
-def kinds(docs: list[dict[str, Any]]) -> set[str]:
-    return {d["kind"] for d in docs}
 
 
 def test_one_replica_recreates_and_needs_no_budget(render: Render) -> None:

@@ -9,7 +9,6 @@ docs/reference/gpu-memory.md cites in TGI v3.3.7.
 from __future__ import annotations
 
 import json
-import struct
 import typing
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,15 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import CHART, EXAMPLES, helm_path
+from model_metadata import (
+    DEEPSEEK_V3,
+    LLAMA_8B,
+    LLAMA_8B_TOTAL_SIZE,
+    QWEN_05B,
+    QWEN_05B_TOTAL_SIZE,
+    model_folder,
+    safetensors,
+)
 from workload.cli import app
 from workload.models.ml_inference_load.types import GpuTypeName
 from workload.sizing.gpus import GPU_TYPES, MIB
@@ -25,38 +33,6 @@ from workload.sizing.metadata import ModelShape, SizingError, from_folder, read_
 from workload.sizing.plan import CUDA_CONTEXT_BYTES, Request, compute, plan
 
 MINIMAL = EXAMPLES / "minimal.yaml"  # Qwen/Qwen2.5-0.5B-Instruct, maxTotalTokens 4096
-QWEN_05B = {"model_type": "qwen2", "hidden_size": 896, "intermediate_size": 4864, "num_attention_heads": 14,
-            "num_hidden_layers": 24, "num_key_value_heads": 2, "max_position_embeddings": 32768,
-            "torch_dtype": "bfloat16", "vocab_size": 151936}  # fmt: skip
-LLAMA_8B = {"model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32,
-            "num_hidden_layers": 32, "num_key_value_heads": 8, "max_position_embeddings": 131072,
-            "torch_dtype": "bfloat16", "vocab_size": 128256}  # fmt: skip
-LLAMA_8B_TOTAL_SIZE = 16060522496  # model.safetensors.index.json of meta-llama/Llama-3.1-8B-Instruct
-DEEPSEEK_V3 = {"model_type": "deepseek_v3", "hidden_size": 7168, "intermediate_size": 18432,
-               "num_attention_heads": 128, "num_hidden_layers": 61, "num_key_value_heads": 128,
-               "kv_lora_rank": 512, "qk_rope_head_dim": 64, "v_head_dim": 128}  # fmt: skip
-
-
-def safetensors(path: Path, tensors: dict[str, tuple[str, list[int]]]) -> None:
-    """A real safetensors file: 8-byte length, JSON header, then the (zero) data of each tensor."""
-    width = {"F32": 4, "BF16": 2, "I32": 4, "F8_E4M3": 1}
-    header: dict[str, Any] = {"__metadata__": {"format": "pt"}}
-    offset = 0
-    for name, (dtype, shape) in tensors.items():
-        size = width[dtype] * (shape[0] * shape[1] if len(shape) == 2 else shape[0])
-        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + size]}
-        offset += size
-    raw = json.dumps(header).encode()
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"\0" * offset)
-
-
-def model_folder(folder: Path, config: dict[str, Any], total_size: int | None = None) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    if total_size is not None:
-        index = {"metadata": {"total_size": total_size}, "weight_map": {}}
-        (folder / "model.safetensors.index.json").write_text(json.dumps(index), encoding="utf-8")
-    return folder
 
 
 def request(memory_mib: int, shards: int = 1, max_total: int = 4096, prefill: int | None = None) -> Request:
@@ -127,7 +103,7 @@ def test_sharding_divides_weights_and_kv_heads(tmp_path: Path) -> None:
     one, two = compute(facts, request(23034)), compute(facts, request(23034, shards=2))
     assert two.weights_bytes_per_gpu == LLAMA_8B_TOTAL_SIZE // 2
     assert two.kv_bytes_per_token_per_gpu == one.kv_bytes_per_token_per_gpu // 2
-    qwen = from_folder(model_folder(tmp_path / "qwen", QWEN_05B, 988097536))
+    qwen = from_folder(model_folder(tmp_path / "qwen", QWEN_05B, QWEN_05B_TOTAL_SIZE))
     assert "cannot shard 2 key/value heads over 4 GPUs" in compute(qwen, request(23034, shards=4)).problem
 
 
@@ -146,7 +122,7 @@ def size(*args: str) -> Any:
 
 
 def test_size_json_has_exactly_the_promised_keys(tmp_path: Path) -> None:
-    folder = model_folder(tmp_path / "qwen", QWEN_05B, 988097536)
+    folder = model_folder(tmp_path / "qwen", QWEN_05B, QWEN_05B_TOTAL_SIZE)
     result = size(str(MINIMAL), "--model-dir", str(folder), "--gpu-type", "L4", "-o", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -235,7 +211,7 @@ def test_deploy_puts_the_plan_in_the_dashboards_description(tmp_path: Path) -> N
     values = tmp_path / "values.yaml"
     extra = "gpu:\n  type: L4\nmonitoring:\n  grafanaDashboard:\n    enabled: true\n"
     values.write_text(MINIMAL.read_text(encoding="utf-8") + extra, encoding="utf-8")
-    facts = from_folder(model_folder(tmp_path / "qwen", QWEN_05B, 988097536))
+    facts = from_folder(model_folder(tmp_path / "qwen", QWEN_05B, QWEN_05B_TOTAL_SIZE))
     sizing = dashboard_sizing(MlInferenceLoad.model_validate(load_values_file(values)), facts)
     assert sizing.startswith("weights 0.92 GiB per GPU, KV cache 12288 bytes per token per GPU, room for ")
     command = helm_upgrade_command("helm", "qwen", CHART, values, "ns", sizing=sizing)

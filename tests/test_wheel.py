@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, helm_path
+from model_metadata import QWEN_05B, QWEN_05B_TOTAL_SIZE, model_folder
 from workload.paths import REPO_ROOT
 
 
@@ -102,13 +103,7 @@ def test_simulate_from_the_wheel(installed: tuple[Path, Path]) -> None:
 def test_size_from_the_wheel(installed: tuple[Path, Path]) -> None:
     """`workload size` with a model folder (config.json and an index; no weights), offline."""
     _, work = installed
-    model = work / "model"
-    model.mkdir(exist_ok=True)
-    config = {"model_type": "qwen2", "hidden_size": 896, "intermediate_size": 4864, "num_attention_heads": 14,
-              "num_hidden_layers": 24, "num_key_value_heads": 2, "max_position_embeddings": 32768}  # fmt: skip
-    (model / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    index = {"metadata": {"total_size": 988097536}, "weight_map": {}}
-    (model / "model.safetensors.index.json").write_text(json.dumps(index), encoding="utf-8")
+    model = model_folder(work / "model", QWEN_05B, QWEN_05B_TOTAL_SIZE)
     values = work / "minimal.yaml"
     shutil.copy(EXAMPLES / "minimal.yaml", values)
     sized = run(

@@ -34,8 +34,17 @@ def test_every_example_and_fixture_has_a_golden_render() -> None:
 @pytest.mark.parametrize("helm_name", HELMS)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_render_is_unchanged(name: str, helm_name: str) -> None:
+    """The recorded values, and for an example or fixture also the file as it is now (which may spell out a
+    default, such as inference.engine: tgi), render the recorded objects."""
     case = CASES[name]
-    actual = normalised_objects(helm_template(helm_path(helm_name), case["values"], case["args"]))
+    texts = [case["values"]]
+    if name in example_documents():
+        texts.append(example_documents()[name].read_text(encoding="utf-8"))
+    for text in texts:
+        _compare(case, normalised_objects(helm_template(helm_path(helm_name), text, case["args"])))
+
+
+def _compare(case: dict[str, Any], actual: list[dict[str, Any]]) -> None:
     expected = case["objects"]
     kinds = [(o["kind"], o["metadata"]["name"]) for o in actual]
     assert kinds == [(o["kind"], o["metadata"]["name"]) for o in expected]

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, FIXTURES, Render, by_kind, container
+from workload.engines.versions import image_version
 from workload.models.ml_inference_load import MlInferenceLoad
-from workload.models.ml_inference_load.rules import tgi_version
 from workload.paths import REPO_ROOT
 
 FACTS_PAGE = REPO_ROOT / "docs" / "reference" / "tgi-image.md"
@@ -98,7 +98,7 @@ def pod_of(docs: list[dict[str, Any]]) -> Pod:
 def violations(pod: Pod, values: MlInferenceLoad) -> list[str]:
     """What the real image would do wrong in this pod, one line each; empty when it can start."""
     found = []
-    image = stock_image(tgi_version(values))
+    image = stock_image(image_version(values.inference.image))
     private = set(image["private_dirs"])
     if values.inference.image.runs_as_non_root:
         private -= opened_by_derived_image()
@@ -134,7 +134,7 @@ def test_rendered_pod_can_start_the_image(render: Render, path: Path) -> None:
 def test_stock_image_runs_as_root_and_the_derived_one_does_not(render: Render) -> None:
     _, minimal = load(EXAMPLES / "minimal.yaml")
     assert pod_of(render((EXAMPLES / "minimal.yaml").read_text())).uid == 0
-    assert tgi_version(minimal) == "3.3.7"
+    assert image_version(minimal.inference.image) == "3.3.7"
     text, everything = load(FIXTURES / "values" / "everything.yaml")
     assert everything.inference.image.runs_as_non_root
     assert pod_of(render(text)).uid == 20001

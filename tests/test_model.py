@@ -9,9 +9,11 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, HelmFailed, helm_path, helm_template
+from workload.engines import DEFAULT_ENGINE, engine
 from workload.helm import problems_from_helm_error
 from workload.models import WORKLOAD_TYPES
-from workload.models.ml_inference_load import MANAGED_ENV, MlInferenceLoad
+from workload.models.ml_inference_load import MlInferenceLoad
+from workload.models.ml_inference_load.rules import managed_env
 from workload.quantities import cpu_millicores, memory_bytes
 from workload.validation import validate_document
 from workload.yamlio import ValuesFileError, load_values_text
@@ -160,6 +162,9 @@ def test_integral_floats_count_as_integers_like_helm_reads_them(doc: dict[str, A
 )  # fmt: skip
 def test_cross_field_rules(doc: dict[str, Any], changes: dict[str, Any], expected: list[str]) -> None:
     assert paths({**doc, **changes}) == expected
+
+
+MANAGED_ENV = managed_env(engine(DEFAULT_ENGINE))
 
 
 @pytest.mark.parametrize("name", sorted(MANAGED_ENV))

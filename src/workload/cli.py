@@ -39,10 +39,11 @@ if TYPE_CHECKING:
 def show_version(value: bool) -> None:
     if value:
         from workload import __version__  # noqa: PLC0415
-        from workload.generate.chart_yaml import default_tgi_version  # noqa: PLC0415
+        from workload.engines import DEFAULT_ENGINE, engine  # noqa: PLC0415
 
+        default = engine(DEFAULT_ENGINE)
         out.print(f"workload {__version__} (chart ml-inference-load {__version__}, values contract {__version__}, "
-                  f"default TGI {default_tgi_version()})", markup=False)  # fmt: skip
+                  f"default {default.title} {default.image.tag})", markup=False)  # fmt: skip
         raise typer.Exit()
 
 

@@ -79,6 +79,11 @@ export interface MlInferenceLoadSchema {
     };
     /** Inference server settings. */
     inference?: {
+        /**
+         * Inference engine: tgi (Hugging Face Text Generation Inference, the default). @default
+         * "tgi"
+         */
+        engine?: "tgi";
         /** TGI container image. */
         image?: {
             /** Image repository. @default "ghcr.io/huggingface/text-generation-inference" */

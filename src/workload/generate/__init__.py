@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from workload.chart_facts import facts_template
 from workload.generate.backstage import catalog_yaml
 from workload.generate.chart_yaml import chart_yaml
 from workload.generate.readme_table import splice, values_table
 from workload.generate.schema import values_schema
+from workload.generate.template_facts import facts_template
 from workload.generate.typescript import module_name, shared_ts, workload_schema_ts, workload_ts
 from workload.generate.values_yaml import values_yaml
 from workload.models import WORKLOAD_TYPES

@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 
 from workload import __version__
-from workload.models.ml_inference_load.serving import Image
+from workload.engines import DEFAULT_ENGINE, engine
 
 
-def default_tgi_version() -> str:
-    """The TGI release of the chart's default image (its appVersion)."""
-    return str(Image.model_fields["tag"].default)
+def default_engine_version() -> str:
+    """The release of the default engine's image (the chart's appVersion)."""
+    return engine(DEFAULT_ENGINE).image.tag
 
 
 def chart_yaml(current: str) -> str:
-    """Chart.yaml with `version` = the package version and `appVersion` = the default TGI version; the rest
-    (description, keywords, annotations) is written by hand."""
-    tgi = default_tgi_version()
+    """Chart.yaml with `version` = the package version and `appVersion` = the default engine's version; the
+    rest (description, keywords, annotations) is written by hand."""
+    image = engine(DEFAULT_ENGINE).image
     text = re.sub(r"(?m)^version: .*$", f"version: {__version__}", current)
-    text = re.sub(r"(?m)^appVersion: .*$", f'appVersion: "{tgi}"', text)
-    return re.sub(r"(image: ghcr\.io/huggingface/text-generation-inference:)\S+", rf"\g<1>{tgi}", text)
+    text = re.sub(r"(?m)^appVersion: .*$", f'appVersion: "{image.tag}"', text)
+    return re.sub(rf"(image: {re.escape(image.repository)}:)\S+", rf"\g<1>{image.tag}", text)

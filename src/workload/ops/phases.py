@@ -13,6 +13,9 @@ from enum import Enum
 from typing import Any
 
 from workload.chart_facts import CONTAINER_NAME
+from workload.engines import DEFAULT_ENGINE
+from workload.engines import engine as engine_named
+from workload.engines.base import Engine
 from workload.ops.kube import strip_ansi
 
 
@@ -80,36 +83,10 @@ class LogState:
         return "weights found in the cache" if self.cache_hit and self.phase is Phase.LOADING else ""
 
 
-# (pattern, problem, fix) for TGI log lines that mean the start failed. First match wins.
-LOG_FAILURES: list[tuple[re.Pattern[str], str, str]] = [
-    (re.compile(r"GatedRepoError|Access to model \S+ is restricted|Cannot access gated repo"),
-     "the model is gated and the server has no token that may read it",
-     "set vault.hfTokenPath (or hfToken.existingSecret) to a token of an account that accepted the model's "
-     "license on huggingface.co"),
-    (re.compile(r"RepositoryNotFoundError|Repository Not Found"),
-     "the model repository does not exist, or is private",
-     "check model.id; for a private model give a token (vault.hfTokenPath)"),
-    (re.compile(r"RevisionNotFoundError|Invalid rev id"),
-     "the model revision does not exist", "check model.revision (a branch, tag or commit of the repository)"),
-    (re.compile(r"LocalEntryNotFoundError|outgoing traffic has been disabled"),
-     "offline mode is on and the cache does not hold the model",
-     "fill the model cache first, or set storage.modelCache.offline to false"),
-    (re.compile(r"ArgumentValidation\(\"?(?P<detail>[^\n\"]*)"),
-     "TGI refused its settings", "change the inference settings named in the message"),
-    (re.compile(r"OutOfMemoryError|CUDA out of memory|CUDA error: out of memory"),
-     "the model does not fit in GPU memory",
-     "use more GPUs (gpu.count), a quantization (model.quantization), or lower inference.maxBatchTotalTokens"),
-    (re.compile(r"No space left on device"),
-     "the model cache volume is full", "raise storage.modelCache.size (weights plus ~10%)"),
-    (re.compile(r"Shard (\d+) failed to start"),
-     "a model shard crashed while loading", "read the shard's error just above this line in the pod log"),
-    (re.compile(r"Webserver Crashed"),
-     "TGI's web server crashed", "read the error just above this line in the pod log"),
-]  # fmt: skip
-
-
-def read_log(lines: Iterable[str]) -> LogState:
-    """Fold TGI's log lines into a LogState (phase, progress, and the first failure seen)."""
+def read_log(lines: Iterable[str], engine: Engine | None = None) -> LogState:
+    """Fold TGI's log lines into a LogState (phase, progress, and the first failure seen, by the engine's
+    failure lines: the default engine's when none is given)."""
+    failures = (engine or engine_named(DEFAULT_ENGINE)).log_failures
     state = LogState()
     for raw in lines:
         line = strip_ansi(raw).rstrip()
@@ -137,10 +114,11 @@ def read_log(lines: Iterable[str]) -> LogState:
         elif re.search(r"\bConnected$", line):
             state.phase = Phase.READY
         if state.diagnosis is None:
-            for pattern, problem, fix in LOG_FAILURES:
-                if m := pattern.search(line):
+            for failure in failures:
+                if m := failure.pattern.search(line):
                     detail = m.groupdict().get("detail")
-                    state.diagnosis = Diagnosis(f"{problem}: {detail}" if detail else problem, fix, line.strip())
+                    problem = f"{failure.problem}: {detail}" if detail else failure.problem
+                    state.diagnosis = Diagnosis(problem, failure.fix, line.strip())
                     break
     return state
 

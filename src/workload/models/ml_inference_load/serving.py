@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
+from workload.engines import DEFAULT_ENGINE, engine, engine_names
 from workload.models.common import (
     WHOLE,
     CpuQuantity,
@@ -59,14 +60,20 @@ class Model(ValuesModel):
     )
 
 
+if TYPE_CHECKING:
+    EngineName = str
+else:  # the engines found under workload/engines/: adding one adds its name here
+    EngineName = Literal[engine_names()]
+
+
 class Image(ValuesModel):
     """The TGI container image."""
 
     repository: ImageRepository = Field(
-        default="ghcr.io/huggingface/text-generation-inference", description="Image repository."
+        default=engine(DEFAULT_ENGINE).image.repository, description="Image repository."
     )
     tag: ImageTag = Field(
-        default="3.3.7",
+        default=engine(DEFAULT_ENGINE).image.tag,
         description="Image tag: a TGI release. 3.3.7 is the last TGI release (TGI is in maintenance mode).",
     )
     digest: ImageDigest = Field(
@@ -94,6 +101,10 @@ class Image(ValuesModel):
 class Inference(ValuesModel):
     """The inference server (TGI) and its engine settings. Unset engine settings keep TGI's own defaults."""
 
+    engine: EngineName = Field(
+        default=DEFAULT_ENGINE,
+        description="Inference engine: tgi (Hugging Face Text Generation Inference, the default).",
+    )
     image: Image = Field(default_factory=Image, description="TGI container image.")
     max_input_length: Tokens = Field(
         default=2048,

@@ -1,0 +1,123 @@
+"""The engine seam: everything the platform must know about an inference engine, as data.
+
+One engine is one package under workload/engines/ (its `ENGINE`, an `Engine`) and one template partial in
+the chart (templates/_engine_<name>.tpl). The contract, the rules, the chart's core templates and ops ask
+the engine for these facts; none of them names an engine. docs/architecture.md says how to add one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from workload.problems import Problem
+
+if TYPE_CHECKING:  # annotations only: the workload type sits above the engines and calls them
+    from workload.models.ml_inference_load.values import MlInferenceLoad
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """The engine's official image and the user it can run as (each fact cited in the engine's module)."""
+
+    repository: str
+    tag: str  # the pinned default: the release whose facts were verified
+    root_only_since: str | None  # the first image version that starts only as uid 0; None: none does
+    non_root_uid: int  # the uid the chart runs an image that can run as non-root with
+    root_reason: str  # why such an image needs uid 0, with its citation (it goes into a refusal)
+    non_root_recipe: str  # what builds an image that runs as non-root (a Dockerfile in this repository)
+
+
+@dataclass(frozen=True)
+class Probes:
+    """HTTP paths of the three probes: startup carries the load budget, readiness is cheap, liveness never
+    waits for the GPU (so a busy server is not restarted)."""
+
+    startup: str
+    readiness: str
+    liveness: str
+
+
+@dataclass(frozen=True)
+class Signals:
+    """The engine's own metric names for autoscaling, the dashboard and `verify`."""
+
+    active_requests: tuple[str, ...]  # gauges whose sum is the requests waiting plus running
+    kv_pressure: tuple[str, ...]  # (used, capacity) gauges, or (share,) when the engine exports the ratio
+    adapter_metric: str  # the per-pod metric prometheus-adapter serves the HPA (docs/autoscaling/)
+    successes: str  # a counter of finished requests, for `verify`'s metrics check
+
+
+@dataclass(frozen=True)
+class LogFailure:
+    """A log line that means the start failed: what it means and the values field that fixes it."""
+
+    pattern: re.Pattern[str]
+    problem: str
+    fix: str
+
+
+Rules = Callable[["MlInferenceLoad"], Iterator[Problem]]
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One inference engine behind the values contract."""
+
+    name: str  # the value of inference.engine
+    title: str  # what messages call it ("TGI")
+    image: ImageFacts
+    probes: Probes
+    signals: Signals
+    # Environment variables the chart sets for this engine, and the values field to change instead.
+    managed_env: Mapping[str, str]
+    api_key_env: str  # where the engine reads its API key from the Secret
+    default_drain_seconds: int  # how long the engine drains in-flight requests after SIGTERM, by default
+    # Options and the first engine version that has them (values path -> version).
+    version_gates: Mapping[str, str]
+    # The engine's refusals: message id -> "path: message" with printf verbs (%d, %s), as the chart's
+    # partial uses them; written once here, generated into templates/_facts.tpl.
+    messages: Mapping[str, str]
+    rules: Rules  # the engine's own cross-field rules, in the order its partial checks them
+    drain_seconds: Callable[[MlInferenceLoad], int]  # the drain the values ask for
+    log_failures: tuple[LogFailure, ...]  # first match wins
+    dashboard: str  # charts/<chart>/dashboards/<file>
+    simulator_script: str  # charts/<chart>/files/<file>, the simulator pod's script
+    check_script: str  # charts/<chart>/files/<file>, the helm-test pod's script
+    extra: Mapping[str, Any] = field(default_factory=dict)  # further facts only this engine's partial reads
+
+    def template_facts(self) -> dict[str, Any]:
+        """What the chart's templates read about this engine (templates/_facts.tpl, engines.<name>)."""
+        return {
+            "title": self.title,
+            "image": {
+                "repository": self.image.repository,
+                "tag": self.image.tag,
+                "rootOnlySince": self.image.root_only_since or "",
+                "nonRootUid": self.image.non_root_uid,
+                "rootReason": self.image.root_reason,
+                "nonRootRecipe": self.image.non_root_recipe,
+            },
+            "probes": {"startup": self.probes.startup, "readiness": self.probes.readiness,
+                       "liveness": self.probes.liveness},
+            "signals": {"activeRequests": list(self.signals.active_requests),
+                        "kvPressure": list(self.signals.kv_pressure),
+                        "adapterMetric": self.signals.adapter_metric},
+            "managedEnv": dict(self.managed_env),
+            "apiKeyEnv": self.api_key_env,
+            "defaultDrainSeconds": self.default_drain_seconds,
+            "versionGates": dict(self.version_gates),
+            "messages": dict(self.messages),
+            "dashboard": self.dashboard,
+            "simulatorScript": self.simulator_script,
+            "checkScript": self.check_script,
+            **self.extra,
+        }  # fmt: skip
+
+
+def problem(template: str, *args: object) -> Problem:
+    """A Problem from a "path: message" template with printf verbs, worded as the chart's `fail` words it."""
+    path, _, message = (template % args).partition(": ")
+    return Problem(path, message)

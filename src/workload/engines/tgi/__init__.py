@@ -1,0 +1,77 @@
+"""Hugging Face Text Generation Inference (TGI), the design document's engine and the default.
+
+TGI is configured by environment variables only (the launcher reads each flag from its env twin), binds
+HOSTNAME, serves /metrics on its main port, and drains for 90 s after SIGTERM. Facts are from TGI v3.3.7
+unless a line says otherwise: docs/reference/tgi-image.md (the image), docs/reference/tgi-router.md (the
+router), docs/reference/gpu-memory.md (the start rule `workload size` follows).
+"""
+
+from __future__ import annotations
+
+from workload.engines.base import Engine, ImageFacts, Probes, Signals
+from workload.engines.tgi.log import LOG_FAILURES
+from workload.engines.tgi.rules import MESSAGES, VERSION_GATES, drain_seconds, rules
+
+# Variables the chart sets for TGI, and the values field a user should change instead.
+MANAGED_ENV: dict[str, str] = {
+    "MODEL_ID": "model.id",
+    "REVISION": "model.revision",
+    "QUANTIZE": "model.quantization",
+    "DTYPE": "model.dtype",
+    "TRUST_REMOTE_CODE": "model.trustRemoteCode",
+    "MAX_INPUT_TOKENS": "inference.maxInputLength",
+    "MAX_INPUT_LENGTH": "inference.maxInputLength",
+    "MAX_TOTAL_TOKENS": "inference.maxTotalTokens",
+    "MAX_CONCURRENT_REQUESTS": "inference.maxConcurrentRequests",
+    "MAX_BATCH_PREFILL_TOKENS": "inference.maxBatchPrefillTokens",
+    "MAX_BATCH_TOTAL_TOKENS": "inference.maxBatchTotalTokens",
+    "CUDA_GRAPHS": "inference.cudaGraphs",
+    "PAYLOAD_LIMIT": "inference.payloadLimit",
+    "GRACEFUL_TERMINATION_TIMEOUT": "inference.gracefulTerminationTimeout",
+    "PORT": "inference.port",
+    "HOSTNAME": "nothing (the chart binds TGI to 0.0.0.0)",
+    "NUM_SHARD": "gpu.count",
+    "HF_HOME": "storage.modelCache.mountPath",
+    "HF_HUB_OFFLINE": "storage.modelCache.offline",
+    "HOME": "nothing (the chart points it at the writable /tmp)",
+    "NUMBA_CACHE_DIR": "nothing (the chart points it at the writable /tmp)",
+    "HF_TOKEN": "vault.hfTokenPath or hfToken.existingSecret",
+    "HUGGING_FACE_HUB_TOKEN": "vault.hfTokenPath or hfToken.existingSecret",
+    "API_KEY": "apiKey",
+    "SIMULATOR_TOKEN_DELAY_MS": "simulator.tokenDelayMs",
+}
+
+ENGINE = Engine(
+    name="tgi",
+    title="TGI",
+    image=ImageFacts(
+        repository="ghcr.io/huggingface/text-generation-inference",
+        tag="3.3.7",  # the last TGI release (maintenance mode since 2025-12-11)
+        # From 3.1.1 the image's uv Python is under /root (mode 0700): it starts only as uid 0 (TGI issue 3082;
+        # docs/reference/tgi-image.md).
+        root_only_since="3.1.1",
+        non_root_uid=10001,
+        root_reason="TGI >= 3.1.1 keeps its Python under /root: TGI issue 3082",
+        non_root_recipe="images/tgi-nonroot/Dockerfile",
+    ),
+    # /health runs a one-token forward pass once the model is loaded; /info is answered by the router alone,
+    # so a server busy generating is never restarted (router/src/server.rs).
+    probes=Probes(startup="/health", readiness="/health", liveness="/info"),
+    signals=Signals(
+        active_requests=("tgi_queue_size", "tgi_batch_current_size"),  # queue.rs:143,158; backend.rs:170
+        kv_pressure=("tgi_batch_current_max_tokens", "tgi_batch_max_total_tokens"),  # backend.rs:171; lib.rs:138
+        adapter_metric="tgi_active_requests",  # docs/autoscaling/prometheus-adapter-rules.yaml
+        successes="tgi_request_success",
+    ),
+    managed_env=MANAGED_ENV,
+    api_key_env="API_KEY",
+    default_drain_seconds=90,  # launcher: --graceful-termination-timeout defaults to 90 s
+    version_gates=VERSION_GATES,
+    messages=MESSAGES,
+    rules=rules,
+    drain_seconds=drain_seconds,
+    log_failures=LOG_FAILURES,
+    dashboard="tgi.json",
+    simulator_script="tgi_simulator.py",
+    check_script="tgi_check.py",
+)

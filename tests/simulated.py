@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import gateway
 from serving import serve
 from tgi_schemas import response_errors
-from workload.simulate.tgi_simulator import Settings, Simulator
+from workload.engines.tgi.simulator import Settings, Simulator
 
 MODEL = "Qwen/Qwen2.5-0.5B-Instruct"
 

@@ -22,7 +22,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from conftest import EXAMPLES, by_kind, helm_path, render_docs
 from gateway import route_matches
 from simulated import MODEL, Running, simulated
-from workload.simulate.tgi_simulator import Settings
+from workload.engines.tgi.simulator import Settings
 
 API_KEY = "sk-simulated-0123"
 PROMPT = "Kubernetes is"

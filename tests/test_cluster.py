@@ -34,12 +34,12 @@ from recordings import pod as recorded_pod
 from simulated import simulated
 from workload import __version__
 from workload.cli import app
+from workload.engines.tgi.check import Check
+from workload.engines.tgi.simulator import Settings
 from workload.ops.kube import Kubectl
 from workload.ops.phases import pod_diagnosis
-from workload.ops.tgi_check import Check
 from workload.ops.verify import check_autoscaler, find_deployment
 from workload.paths import REPO_ROOT
-from workload.simulate.tgi_simulator import Settings
 
 MINIMAL = EXAMPLES / "minimal.yaml"
 

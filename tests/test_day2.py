@@ -18,13 +18,13 @@ from fake_apiserver import ClusterState, serving, write_kubeconfig
 from recordings import POD_NAME, log, pod, recording
 from simulated import Running, simulated
 from workload.cli import app
+from workload.engines.tgi.simulator import Settings
 from workload.kubeschema import CrdSchemas, builtin_errors
 from workload.ops.deploy import Outcome, Progress, helm_upgrade_command, run_helm, watch
 from workload.ops.kube import Kubectl
 from workload.ops.phases import Cause, LogState, Phase, pod_diagnosis, read_log, stuck_diagnosis
 from workload.ops.verify import verify
 from workload.paths import tools_bin
-from workload.simulate.tgi_simulator import Settings
 
 NAMESPACE = "ml-inference"
 LABELS = {

@@ -36,8 +36,8 @@ from workload.chart_facts import (
     SELECTOR_LABEL_KEYS,
     SERVICE_PORT,
 )
+from workload.engines.tgi.check import TgiClient, check_chat_completion
 from workload.ops.phases import Phase, read_log
-from workload.ops.tgi_check import TgiClient, check_chat_completion
 
 CHART_FILES = CHART / "files"
 

@@ -20,7 +20,7 @@ import pytest
 
 from simulated import MODEL, Running, simulated
 from tgi_schemas import response_errors, sse_events
-from workload.simulate.tgi_simulator import Settings
+from workload.engines.tgi.simulator import Settings
 
 # TGI's documented metrics (v3.3.7 docs/source/reference/metrics.md) the simulator serves, with their types.
 SERVED_METRICS = {

@@ -27,10 +27,10 @@ from model_metadata import (
     safetensors,
 )
 from workload.cli import app
+from workload.engines.tgi.memory import CUDA_CONTEXT_BYTES, Request, compute, plan
 from workload.models.ml_inference_load.types import GpuTypeName
 from workload.sizing.gpus import GPU_TYPES, MIB
 from workload.sizing.metadata import ModelShape, SizingError, from_folder, read_header
-from workload.sizing.plan import CUDA_CONTEXT_BYTES, Request, compute, plan
 
 MINIMAL = EXAMPLES / "minimal.yaml"  # Qwen/Qwen2.5-0.5B-Instruct, maxTotalTokens 4096
 

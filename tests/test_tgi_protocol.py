@@ -14,7 +14,7 @@ import pytest
 
 from conftest import CHART
 from simulated import MODEL, Running, simulated
-from workload.ops.tgi_check import (
+from workload.engines.tgi.check import (
     TgiClient,
     check_chat_completion,
     check_generate,
@@ -24,8 +24,8 @@ from workload.ops.tgi_check import (
     metric_total,
     request_checks,
 )
+from workload.engines.tgi.simulator import Settings
 from workload.paths import REPO_ROOT
-from workload.simulate.tgi_simulator import Settings
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_chart_helm_test_script_fails_with_a_reason(tgi: Running) -> None:
 
 
 def test_chart_script_is_the_generated_copy() -> None:
-    source = (REPO_ROOT / "src" / "workload" / "ops" / "tgi_check.py").read_text(encoding="utf-8")
+    source = (REPO_ROOT / "src" / "workload" / "engines" / "tgi" / "check.py").read_text(encoding="utf-8")
     copy = (CHART / "files" / "tgi_check.py").read_text(encoding="utf-8")
     assert copy.startswith("# GENERATED")
     assert copy.endswith(source)

@@ -25,12 +25,12 @@ from workload.validation import CheckedFile, check_values_file
 from workload.yamlio import key_lines, line_of
 
 if TYPE_CHECKING:
+    from workload.engines.tgi.check import Check
+    from workload.engines.tgi.memory import Plan
     from workload.ops.deploy import Progress
     from workload.ops.kube import Kubectl
     from workload.ops.preflight import Blocker
-    from workload.ops.tgi_check import Check
     from workload.sizing.metadata import ModelFacts
-    from workload.sizing.plan import Plan
 
 # The day-2 modules (kubectl, HTTP, SSE) and the table renderer are imported by the commands that use
 # them: `workload validate FILE` is run in loops and pre-commit hooks, and every import is start-up time.
@@ -419,7 +419,7 @@ def simulate(
 ) -> None:
     """Serve TGI's HTTP API with no GPU and no model: deterministic text, TGI's errors and streaming."""
     # Imported here: only this command needs the simulator.
-    from workload.simulate.tgi_simulator import Settings, serve  # noqa: PLC0415
+    from workload.engines.tgi.simulator import Settings, serve  # noqa: PLC0415
 
     settings = Settings(
         model_id=model_id, api_key=api_key or "", token_delay=token_delay_ms / 1000,

@@ -22,8 +22,8 @@ TS_DIR = REPO_ROOT / "src" / "workloadChartValues"
 # test checks what `workload verify` checks and the simulator pod is `workload simulate`.
 CHART_FILES = REPO_ROOT / "charts" / "ml-inference-load" / "files"
 CHART_SCRIPTS = {
-    CHART_FILES / "tgi_check.py": "src/workload/ops/tgi_check.py",
-    CHART_FILES / "tgi_simulator.py": "src/workload/simulate/tgi_simulator.py",
+    CHART_FILES / "tgi_check.py": "src/workload/engines/tgi/check.py",
+    CHART_FILES / "tgi_simulator.py": "src/workload/engines/tgi/simulator.py",
 }
 
 

@@ -8,10 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from workload.chart_facts import CHART_NAME, SERVICE_PORT
-from workload.errors import ClusterError
-from workload.ops.kube import Kubectl, container_env, secret_value
-from workload.ops.phases import Phase, condition, read_log
-from workload.ops.tgi_check import (
+from workload.engines.tgi.check import (
     Check,
     TgiClient,
     check_chat_completion,
@@ -20,6 +17,9 @@ from workload.ops.tgi_check import (
     metric_total,
     request_checks,
 )
+from workload.errors import ClusterError
+from workload.ops.kube import Kubectl, container_env, secret_value
+from workload.ops.phases import Phase, condition, read_log
 
 
 def find_deployment(kube: Kubectl, release: str) -> dict[str, Any] | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workload.engines.tgi.memory import Plan, Request, plan
 from workload.models.ml_inference_load import MlInferenceLoad
 from workload.problems import Problem
 from workload.quantities import memory_bytes
 from workload.sizing.gpus import GPU_TYPES, MIB
 from workload.sizing.metadata import ModelFacts, SizingError, find, from_cache
-from workload.sizing.plan import Plan, Request, plan
 
 
 def gpu_memory(v: MlInferenceLoad, gpu_type: str | None = None, amount: str | None = None) -> tuple[int, str]:

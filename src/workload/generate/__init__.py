@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from workload.engines import all_engines
 from workload.generate.backstage import catalog_yaml
 from workload.generate.chart_yaml import chart_yaml
 from workload.generate.readme_table import splice, values_table
@@ -21,9 +22,11 @@ TS_DIR = REPO_ROOT / "src" / "workloadChartValues"
 # Scripts the chart's pods run are copies of the CLI's own modules (standard library only), so the helm
 # test checks what `workload verify` checks and the simulator pod is `workload simulate`.
 CHART_FILES = REPO_ROOT / "charts" / "ml-inference-load" / "files"
+# Each engine's are engines/<name>/check.py and simulator.py.
 CHART_SCRIPTS = {
-    CHART_FILES / "tgi_check.py": "src/workload/engines/tgi/check.py",
-    CHART_FILES / "tgi_simulator.py": "src/workload/engines/tgi/simulator.py",
+    CHART_FILES / script: f"src/workload/engines/{engine.name}/{module}.py"
+    for engine in all_engines()
+    for script, module in ((engine.check_script, "check"), (engine.simulator_script, "simulator"))
 }
 
 

@@ -12,7 +12,8 @@ from workload.engines.base import Engine, ImageFacts, Probes, Signals
 from workload.engines.tgi.log import LOG_FAILURES
 from workload.engines.tgi.rules import MESSAGES, VERSION_GATES, drain_seconds, rules
 
-# Variables the chart sets for TGI, and the values field a user should change instead.
+# Variables the chart sets for TGI, and the values field a user should change instead (the chart sets
+# more for every engine: chart_facts.CHART_ENV).
 MANAGED_ENV: dict[str, str] = {
     "MODEL_ID": "model.id",
     "REVISION": "model.revision",
@@ -31,14 +32,7 @@ MANAGED_ENV: dict[str, str] = {
     "PORT": "inference.port",
     "HOSTNAME": "nothing (the chart binds TGI to 0.0.0.0)",
     "NUM_SHARD": "gpu.count",
-    "HF_HOME": "storage.modelCache.mountPath",
-    "HF_HUB_OFFLINE": "storage.modelCache.offline",
-    "HOME": "nothing (the chart points it at the writable /tmp)",
-    "NUMBA_CACHE_DIR": "nothing (the chart points it at the writable /tmp)",
-    "HF_TOKEN": "vault.hfTokenPath or hfToken.existingSecret",
-    "HUGGING_FACE_HUB_TOKEN": "vault.hfTokenPath or hfToken.existingSecret",
     "API_KEY": "apiKey",
-    "SIMULATOR_TOKEN_DELAY_MS": "simulator.tokenDelayMs",
 }
 
 ENGINE = Engine(

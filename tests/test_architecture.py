@@ -1,0 +1,168 @@
+"""The house's layering (docs/architecture.md): floors of modules, each importing only its own floor or lower,
+no import circle, and engine facts only in the engine's own files."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from workload.engines import all_engines
+from workload.paths import PACKAGE_DIR, REPO_ROOT
+
+# Module (or package prefix) -> floor. The longest prefix wins; every module must have one.
+FLOORS: dict[str, int] = {
+    # 0, the core: what every workload type and engine shares.
+    "workload": 0, "workload.problems": 0, "workload.paths": 0, "workload.quantities": 0, "workload.errors": 0,
+    "workload.manifests": 0, "workload.yamlio": 0, "workload.kubeschema": 0, "workload.helm": 0,
+    "workload.chart_facts": 0, "workload.pydantic_errors": 0, "workload.models.common": 0,
+    "workload.sizing.gpus": 0, "workload.sizing.metadata": 0, "workload.sizing": 0,
+    "workload.engines.base": 0, "workload.engines.versions": 0,
+    # 1, the engines: one package each, and the registry that finds them.
+    "workload.engines": 1,
+    # 2, the workload types (their contract and rules), and what is made from them.
+    "workload.models": 2, "workload.validation": 2, "workload.sizing.workload": 2, "workload.generate": 2,
+    "workload.fleet": 2,
+    # 3, day-2 operations against a cluster or a server.
+    "workload.ops": 3,
+    # 4, the command line.
+    "workload.cli": 4, "workload.__main__": 4,
+}  # fmt: skip
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE_DIR.rglob("*.py"))}
+
+
+def floor(module: str) -> int:
+    prefixes = [p for p in FLOORS if module == p or module.startswith(p + ".")]
+    assert prefixes, f"{module} has no floor in tests/test_architecture.py FLOORS (and docs/architecture.md)"
+    return FLOORS[max(prefixes, key=len)]
+
+
+def _type_checking_lines(tree: ast.Module) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            for child in node.body:
+                lines.update(range(child.lineno, (child.end_lineno or child.lineno) + 1))
+    return lines
+
+
+def runtime_imports(module: str) -> set[str]:
+    """The workload modules `module` imports when it runs (anywhere in it; not under `if TYPE_CHECKING:`)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    skip = _type_checking_lines(tree)
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in skip:
+            continue
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        found |= {n for n in names if n in MODULES and n != module}
+    return found
+
+
+GRAPH = {module: runtime_imports(module) for module in MODULES}
+
+
+def upward_imports(module: str, graph: dict[str, set[str]]) -> dict[str, int]:
+    return {dep: floor(dep) for dep in graph[module] if floor(dep) > floor(module)}
+
+
+def find_circle(graph: dict[str, set[str]]) -> list[str]:
+    """One import circle of the graph, as a path that ends where it starts; [] when there is none."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(module: str) -> list[str]:
+        state[module] = 1
+        path.append(module)
+        for dep in sorted(graph[module]):
+            if dep.startswith(module + "."):  # a package importing its own submodules is no circle
+                continue
+            if state.get(dep) == 1:
+                return [*path[path.index(dep) :], dep]
+            if dep not in state and (circle := visit(dep)):
+                return circle
+        path.pop()
+        state[module] = 2
+        return []
+
+    for module in sorted(graph):
+        if module not in state and (circle := visit(module)):
+            return circle
+    return []
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_a_module_imports_only_its_floor_or_lower(module: str) -> None:
+    assert upward_imports(module, GRAPH) == {}, f"{module} (floor {floor(module)}) imports up"
+
+
+def test_no_import_circle() -> None:
+    assert find_circle(GRAPH) == []
+
+
+def test_the_checks_find_an_upward_import_and_a_circle() -> None:
+    """The two checks above can fail: an ops import in the core is upward; a -> b -> c -> a is a circle."""
+    graph = {**GRAPH, "workload.problems": GRAPH["workload.problems"] | {"workload.ops.verify"}}
+    assert upward_imports("workload.problems", graph) == {"workload.ops.verify": 3}
+    assert find_circle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert find_circle({"p": {"p.sub"}, "p.sub": {"q"}, "q": set()}) == []
+
+
+# The TGI facts that must live only in TGI's files: its environment names, its metric names, its own routes
+# and its image. TGI_FILES are those files; KNOWN_DEBT lists the places outside them that still name such a
+# fact, each with why (issue 19 moves them behind the seam): the list may only shrink.
+_TGI = next(e for e in all_engines() if e.name == "tgi")
+TGI_ONLY_ENV = sorted(set(_TGI.managed_env) - {"API_KEY"})  # API_KEY is also the helm-test script's own input
+TGI_FACT = re.compile(
+    r"\btgi_[a-z_]+|text-generation-inference|\"/generate(_stream)?\"|\"/info\"|\b(" + "|".join(TGI_ONLY_ENV) + r")\b"
+)
+TGI_FILES = (
+    "src/workload/engines/tgi/",
+    "charts/ml-inference-load/templates/_engine_tgi.tpl",
+    "charts/ml-inference-load/templates/_facts.tpl",  # generated from every engine's facts
+    "charts/ml-inference-load/files/tgi_",  # generated copies of engines/tgi/simulator.py and check.py
+    "charts/ml-inference-load/dashboards/tgi.json",
+)
+KNOWN_DEBT = {
+    # Field descriptions that document TGI's variable for a field: they become a per-engine table.
+    "src/workload/models/ml_inference_load/serving.py",
+    "src/workload/models/ml_inference_load/scaling.py",  # the signals' descriptions name TGI's metrics
+    "src/workload/models/ml_inference_load/exposure.py",  # ingress.paths defaults to TGI's routes
+    "src/workload/models/ml_inference_load/types.py",  # an example image repository in a pattern's words
+    "src/workload/generate/backstage.py",  # the catalog entry links TGI's documentation
+    "src/workload/ops/verify.py",  # verify's metrics check reads tgi_request_count; the model from MODEL_ID
+}
+
+
+def _core_files() -> list[Path]:
+    files = [
+        *sorted(PACKAGE_DIR.rglob("*.py")),
+        *sorted((REPO_ROOT / "charts" / "ml-inference-load" / "templates").rglob("*")),
+    ]
+    return [f for f in files if f.is_file() and not str(f.relative_to(REPO_ROOT)).startswith(TGI_FILES)]
+
+
+def test_tgi_facts_live_in_tgi_files_only() -> None:
+    naming = {str(f.relative_to(REPO_ROOT)) for f in _core_files() if TGI_FACT.search(f.read_text(encoding="utf-8"))}
+    assert naming - KNOWN_DEBT == set(), "core files name a TGI fact; move it into the TGI engine"
+    assert KNOWN_DEBT - naming == set(), "paid debt: remove these from KNOWN_DEBT"
+
+
+def test_the_fact_pattern_finds_tgi_facts() -> None:
+    for text in ('value: "tgi_queue_size"', "- name: NUM_SHARD", 'paths: ["/generate"]',
+                 "ghcr.io/huggingface/text-generation-inference"):  # fmt: skip
+        assert TGI_FACT.search(text), text
+    assert not TGI_FACT.search('path: "/health"  # name: inference')

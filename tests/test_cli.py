@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from conftest import EXAMPLES, FIXTURES, helm_path
 from workload.cli import app
+from workload.paths import REPO_ROOT
 
 MINIMAL = EXAMPLES / "minimal.yaml"
 
@@ -197,3 +199,20 @@ def test_the_installed_command_runs(tmp_path: Path) -> None:
 def test_bad_option_is_a_usage_error(run: CliRunner) -> None:
     result = run.invoke(app, ["validate", "-o", "xml", str(MINIMAL)])
     assert result.exit_code == 2
+
+
+def test_exit_codes_are_the_documented_ones() -> None:
+    """errors.py's table is the documentation (README repeats it); ExitCode holds the same numbers, and the
+    CLI exits only through ExitCode or an error's code, never a bare number."""
+    import ast  # noqa: PLC0415
+
+    from workload import errors  # noqa: PLC0415
+    from workload.errors import ExitCode  # noqa: PLC0415
+
+    documented = {int(m[1]) for m in re.finditer(r"^\| (\d) \|", errors.__doc__ or "", re.M)}
+    assert documented == {int(code) for code in ExitCode}
+    tree = ast.parse((REPO_ROOT / "src" / "workload" / "cli.py").read_text(encoding="utf-8"))
+    bare = [ast.unparse(node) for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("Exit")
+            and any(isinstance(arg, ast.Constant) for arg in node.args)]  # fmt: skip
+    assert bare == []

@@ -16,7 +16,7 @@ import typer
 import yaml
 from rich.console import Console
 
-from workload.errors import ToolError, WorkloadError
+from workload.errors import ExitCode, ToolError, WorkloadError
 from workload.helm import HelmError, RenderOptions, find_helm, template
 from workload.models import WORKLOAD_TYPES
 from workload.models.ml_inference_load import MlInferenceLoad
@@ -44,7 +44,7 @@ def show_version(value: bool) -> None:
         default = engine(DEFAULT_ENGINE)
         out.print(f"workload {__version__} (chart ml-inference-load {__version__}, values contract {__version__}, "
                   f"default {default.title} {default.image.tag})", markup=False)  # fmt: skip
-        raise typer.Exit()
+        raise typer.Exit(ExitCode.OK)
 
 
 app = typer.Typer(
@@ -117,7 +117,7 @@ def valid_or_exit(file: Path) -> CheckedFile:
     if checked.values is None:
         for problem in checked.problems:
             err.print(f"{file}: {problem}", markup=False)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
     return checked
 
 
@@ -178,7 +178,7 @@ def validate(
             for problem in problems:
                 out.print(f"{name}: {problem}", markup=False)
     if any(report.values()):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def _key_lines_of(path: Path) -> dict[str, int]:
@@ -221,7 +221,7 @@ def render(
     except HelmError as exc:
         for problem in exc.problems:
             err.print(f"{file}: {problem}", markup=False)
-        raise typer.Exit(1) from None
+        raise typer.Exit(ExitCode.FAILED) from None
     if output_dir is None:
         sys.stdout.write(manifests)
         return
@@ -249,7 +249,7 @@ def generate(
         for path in stale:
             out.print(f"stale: {path} (run `workload generate`)", markup=False)
         if stale:
-            raise typer.Exit(1)
+            raise typer.Exit(ExitCode.FAILED)
         out.print(f"generated files are up to date ({len(generated.targets())} checked)", markup=False)
         return
     changed = generated.write_all()
@@ -295,10 +295,10 @@ def verify(
         title = f"workload verify {url}"
     else:
         err.print("verify: give --release (a release in the cluster) or --url (a TGI server to check)", markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.USAGE)
     print_checks(checks, title, output)
     if not all(c.ok for c in checks):
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def print_checks(checks: list[Check], title: str, output: Output) -> None:
@@ -370,16 +370,16 @@ def deploy(
     if check:
         if not blockers:
             out.print(f"{file}: preflight: nothing stops {name} in namespace {namespace}", markup=False)
-        raise typer.Exit(1 if blockers else 0)
+        raise typer.Exit(ExitCode.FAILED if blockers else ExitCode.OK)
     if blockers:
         err.print("not installed: fix the above, or pass --skip-preflight", markup=False)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
     sizing = dashboard_sizing(values, facts) if facts is not None else ""
     command = ops.helm_upgrade_command(helm, release, member.chart_dir, file, namespace, sizing=sizing)
     out.print(f"installing release {release} in {namespace} (startup budget {budget:.0f} s)", markup=False)
     if failure := ops.run_helm(command):
         err.print(f"{file}: helm: {failure}", markup=False)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
     labels = {"app": name, "app.kubernetes.io/name": member.chart_name, "app.kubernetes.io/instance": release}
     seen: list[str] = []
 
@@ -400,7 +400,7 @@ def deploy(
     if diagnosis.evidence:
         err.print(f"  seen: {diagnosis.evidence}", markup=False)
     err.print(f"  fix:  {diagnosis.fix}", markup=False)
-    raise typer.Exit(1)
+    raise typer.Exit(ExitCode.FAILED)
 
 
 @app.command()
@@ -474,7 +474,7 @@ def size(
     values = checked.values
     if not isinstance(values, MlInferenceLoad):
         err.print(f"{file}: size: only ML_INFERENCE_LOAD workloads run TGI", markup=False)
-        raise typer.Exit(2)
+        raise typer.Exit(ExitCode.USAGE)
     result = plan_size(values, model_dir=model_dir, gpu_type=gpu_type, amount=gpu_memory, online=not offline)
     if output is Output.json:
         print(json.dumps(result.to_json(), indent=2))
@@ -483,7 +483,7 @@ def size(
     if result.problem:
         err.print(f"{file}: size: {result.problem}", markup=False)
     if not result.fits:
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def print_plan(file: Path, result: Plan) -> None:

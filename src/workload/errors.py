@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Sequence
+from enum import IntEnum
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,10 +27,20 @@ from typing import Any, ClassVar
 from workload.problems import Problem
 
 
+class ExitCode(IntEnum):
+    """How a `workload` command ends (the table above); every command exits with one of these."""
+
+    OK = 0
+    FAILED = 1  # the values, the render, the deploy or a check failed
+    USAGE = 2  # the command line (or an input it names) is wrong
+    TOOL = 3  # a tool is missing or cannot run, or a port cannot be listened on
+    UNREACHABLE = 4  # the cluster or a server could not be reached or refused the request
+
+
 class WorkloadError(Exception):
     """A failure a person can act on; str() is one line."""
 
-    exit_code: ClassVar[int] = 1
+    exit_code: ClassVar[ExitCode] = ExitCode.FAILED
 
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(message.split()) if "\n" in message else message)
@@ -38,19 +49,19 @@ class WorkloadError(Exception):
 class ToolError(WorkloadError):
     """A tool the command needs is missing, or cannot be run."""
 
-    exit_code = 3
+    exit_code = ExitCode.TOOL
 
 
 class ClusterError(WorkloadError):
     """kubectl (and so the cluster) failed; the message is kubectl's first error line."""
 
-    exit_code = 4
+    exit_code = ExitCode.UNREACHABLE
 
 
 class HttpError(WorkloadError):
-    """A server could not be reached or did not answer as TGI does."""
+    """A server could not be reached or did not answer as the engine does."""
 
-    exit_code = 4
+    exit_code = ExitCode.UNREACHABLE
 
 
 class HelmError(WorkloadError):

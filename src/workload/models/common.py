@@ -24,6 +24,15 @@ def explained(pattern: str, allowed: str) -> str:
     return pattern
 
 
+def text(pattern: str, allowed: str, *, max_length: int, min_length: int = 0) -> StringConstraints:
+    """The constraints of a string type: use as Annotated[str, text(pattern, allowed, max_length=...)].
+
+    The pattern goes into values.schema.json; `allowed` says in plain words what it allows, for the
+    message both tools print about a bad value. Every string gets a length bound, as every integer does.
+    """
+    return StringConstraints(pattern=explained(pattern, allowed), max_length=max_length, min_length=min_length or None)
+
+
 def _integral_float_to_int(value: Any) -> Any:
     # Helm reads every YAML number as a float64 and JSON Schema counts 2.0 as an integer, so `2.0` must
     # be accepted here too; 2.5 and strings stay errors.
@@ -41,12 +50,10 @@ WHOLE = BeforeValidator(_integral_float_to_int)
 HELM_RELEASE_NAME_MAX = 53
 ServiceName = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^[a-z]([-a-z0-9]*[a-z0-9])?$",
-            "a DNS-1035 label (a Service name): lowercase letters, digits and '-', starting with a letter and "
-            "ending with a letter or digit",
-        ),
+    text(
+        r"^[a-z]([-a-z0-9]*[a-z0-9])?$",
+        "a DNS-1035 label (a Service name): lowercase letters, digits and '-', starting with a letter and "
+        "ending with a letter or digit",
         max_length=HELM_RELEASE_NAME_MAX,
         min_length=1,
     ),
@@ -55,147 +62,116 @@ ServiceName = Annotated[
 NAMESPACE_PATTERN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 Namespace = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            f"^{NAMESPACE_PATTERN}$",
-            "a namespace name (a DNS-1123 label): lowercase letters, digits and '-', starting and ending with a "
-            "letter or digit",
-        ),
+    text(
+        f"^{NAMESPACE_PATTERN}$",
+        "a namespace name (a DNS-1123 label): lowercase letters, digits and '-', starting and ending with a "
+        "letter or digit",
         max_length=63,
         min_length=1,
     ),
 ]
 NamespaceOrEmpty = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            f"^({NAMESPACE_PATTERN})?$",
-            "empty, or a namespace name (a DNS-1123 label): lowercase letters, digits and '-', starting and "
-            "ending with a letter or digit",
-        ),
+    text(
+        f"^({NAMESPACE_PATTERN})?$",
+        "empty, or a namespace name (a DNS-1123 label): lowercase letters, digits and '-', starting and "
+        "ending with a letter or digit",
         max_length=63,
-        min_length=0,
     ),
 ]
 DnsSubdomainOrEmpty = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$",
-            "empty, or a DNS-1123 subdomain: lowercase letters, digits, '-' and '.'",
-        ),
+    text(
+        r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$",
+        "empty, or a DNS-1123 subdomain: lowercase letters, digits, '-' and '.'",
         max_length=253,
-        min_length=0,
     ),
 ]
 DnsSubdomain = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
-            "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.'",
-        ),
+    text(
+        r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.'",
         max_length=253,
         min_length=1,
     ),
 ]
 LabelValue = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
-            "a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
-        ),
+    text(
+        r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
+        "a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
         max_length=63,
         min_length=1,
     ),
 ]
 LabelValueOrEmpty = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$",
-            "empty, or a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a "
-            "letter or digit",
-        ),
+    text(
+        r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$",
+        "empty, or a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a "
+        "letter or digit",
         max_length=63,
-        min_length=0,
     ),
 ]
 LabelKey = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
-            "a Kubernetes label key: an optional DNS prefix and '/', then a name of letters, digits, '-', '_', '.'",
-        ),
+    text(
+        r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$",
+        "a Kubernetes label key: an optional DNS prefix and '/', then a name of letters, digits, '-', '_', '.'",
         max_length=316,
         min_length=1,
     ),
 ]
 Hostname = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
-            "a lowercase DNS host name such as llm.example.com (a leading '*.' wildcard is allowed)",
-        ),
+    text(
+        r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+        "a lowercase DNS host name such as llm.example.com (a leading '*.' wildcard is allowed)",
         max_length=253,
         min_length=1,
     ),
 ]
 HostnameOrEmpty = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^((\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$",
-            "empty, or a lowercase DNS host name such as llm.example.com (a leading '*.' wildcard is allowed)",
-        ),
+    text(
+        r"^((\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$",
+        "empty, or a lowercase DNS host name such as llm.example.com (a leading '*.' wildcard is allowed)",
         max_length=253,
-        min_length=0,
     ),
 ]
 CpuQuantity = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^([0-9]+(\.[0-9]{1,3})?|[0-9]+m)$",
-            "a CPU quantity as a quoted string: whole or decimal cores ('2', '0.5') or millicores ('500m')",
-        ),
+    text(
+        r"^([0-9]+(\.[0-9]{1,3})?|[0-9]+m)$",
+        "a CPU quantity as a quoted string: whole or decimal cores ('2', '0.5') or millicores ('500m')",
         max_length=20,
         min_length=1,
     ),
 ]
 MemoryQuantity = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$",
-            "a memory quantity as a quoted string: a number with an optional suffix Ki, Mi, Gi, Ti, k, M, G, T "
-            "('8Gi', '512Mi')",
-        ),
+    text(
+        r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$",
+        "a memory quantity as a quoted string: a number with an optional suffix Ki, Mi, Gi, Ti, k, M, G, T "
+        "('8Gi', '512Mi')",
         max_length=20,
         min_length=1,
     ),
 ]
 MemoryQuantityOrEmpty = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^([0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?)?$",
-            "empty, or a memory quantity as a quoted string such as '2Gi' or '512Mi'",
-        ),
+    text(
+        r"^([0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?)?$",
+        "empty, or a memory quantity as a quoted string such as '2Gi' or '512Mi'",
         max_length=20,
-        min_length=0,
     ),
 ]
 EnvVarName = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^[A-Za-z_][A-Za-z0-9_]*$",
-            "an environment variable name: letters, digits and '_', not starting with a digit",
-        ),
+    text(
+        r"^[A-Za-z_][A-Za-z0-9_]*$",
+        "an environment variable name: letters, digits and '_', not starting with a digit",
         max_length=256,
         min_length=1,
     ),
@@ -203,22 +179,18 @@ EnvVarName = Annotated[
 # Gateway API's Duration (GEP-2257), the pattern of HTTPRoute rules[].timeouts.
 GatewayDuration = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^([0-9]{1,5}(h|m|s|ms)){1,4}$",
-            "a Gateway API duration such as '10m', '90s' or '1h30m' ('0s' disables the timeout)",
-        ),
+    text(
+        r"^([0-9]{1,5}(h|m|s|ms)){1,4}$",
+        "a Gateway API duration such as '10m', '90s' or '1h30m' ('0s' disables the timeout)",
         max_length=24,
         min_length=1,
     ),
 ]
 RefreshInterval = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$",
-            "a Go duration such as '1h', '15m' or '30s' ('0' is not allowed: use a positive interval)",
-        ),
+    text(
+        r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$",
+        "a Go duration such as '1h', '15m' or '30s' ('0' is not allowed: use a positive interval)",
         max_length=32,
         min_length=1,
     ),
@@ -226,12 +198,7 @@ RefreshInterval = Annotated[
 
 
 SecretKey = Annotated[
-    str,
-    StringConstraints(
-        pattern=explained(r"^[-._a-zA-Z0-9]+$", "a Secret key: letters, digits, '-', '_' and '.'"),
-        max_length=253,
-        min_length=1,
-    ),
+    str, text(r"^[-._a-zA-Z0-9]+$", "a Secret key: letters, digits, '-', '_' and '.'", max_length=253, min_length=1)
 ]
 
 
@@ -243,11 +210,9 @@ Environment = Literal["dev", "staging", "prod"]
 # tab and line breaks) nor U+FFFE/U+FFFF, so helm would fail on the rendered file; refused up front.
 FreeText = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F\ufffe\uffff]*$",
-            "text without control characters (tab and line breaks are allowed)",
-        ),
+    text(
+        "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F\ufffe\uffff]*$",
+        "text without control characters (tab and line breaks are allowed)",
         max_length=32768,
     ),
 ]

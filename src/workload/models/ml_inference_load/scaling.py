@@ -11,17 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field
 
-from workload.models.common import WHOLE, LabelKey, ValuesModel, explained
+from workload.models.common import WHOLE, LabelKey, ValuesModel, text
 
-HttpUrl = Annotated[
-    str,
-    StringConstraints(
-        pattern=explained(r"^https?://[^\s/?#]+(/[^\s]*)?$", "an http:// or https:// URL"),
-        max_length=2048,
-    ),
-]
+HttpUrl = Annotated[str, text(r"^https?://[^\s/?#]+(/[^\s]*)?$", "an http:// or https:// URL", max_length=2048)]
 Replicas = Annotated[int, Field(ge=1, le=100), WHOLE]
 
 

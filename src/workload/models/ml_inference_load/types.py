@@ -4,79 +4,56 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
-
-from workload.models.common import explained
+from workload.models.common import text
 
 ModelId = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$",
-            "a Hugging Face model id such as 'meta-llama/Llama-3.2-1B': an optional owner and '/', then a "
-            "name of letters, digits, '-', '_' and '.'",
-        ),
+    text(
+        r"^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$",
+        "a Hugging Face model id such as 'meta-llama/Llama-3.2-1B': an optional owner and '/', then a "
+        "name of letters, digits, '-', '_' and '.'",
         max_length=96,
         min_length=1,
     ),
 ]
 Revision = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$",
-            "a branch, tag or commit of the model repository such as 'main' or a 40-character commit sha",
-        ),
+    text(
+        r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$",
+        "a branch, tag or commit of the model repository such as 'main' or a 40-character commit sha",
         max_length=255,
         min_length=1,
     ),
 ]
 ImageRepository = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$",
-            "an image repository such as 'ghcr.io/huggingface/text-generation-inference' (lowercase, no tag)",
-        ),
+    text(
+        r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$",
+        "an image repository such as 'ghcr.io/huggingface/text-generation-inference' (lowercase, no tag)",
         max_length=255,
         min_length=1,
     ),
 ]
 ImageTag = Annotated[
-    str,
-    StringConstraints(
-        pattern=explained(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", "an image tag such as '3.3.7'"),
-        max_length=128,
-        min_length=1,
-    ),
+    str, text(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", "an image tag such as '3.3.7'", max_length=128, min_length=1)
 ]
 ImageDigest = Annotated[
-    str,
-    StringConstraints(
-        pattern=explained(r"^(sha256:[a-f0-9]{64})?$", "empty, or an image digest 'sha256:' + 64 hex digits"),
-        max_length=71,
-        min_length=0,
-    ),
+    str, text(r"^(sha256:[a-f0-9]{64})?$", "empty, or an image digest 'sha256:' + 64 hex digits", max_length=71)
 ]
 VaultPath = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(
-            r"^(/*[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*)?$",
-            "empty, or a Vault KV path inside the store's mount such as 'shared/huggingface/token': segments of "
-            "letters, "
-            "digits, '_', '-' and '.', separated by single '/', no trailing '/'",
-        ),
+    text(
+        r"^(/*[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*)?$",
+        "empty, or a Vault KV path inside the store's mount such as 'shared/huggingface/token': segments of "
+        "letters, "
+        "digits, '_', '-' and '.', separated by single '/', no trailing '/'",
         max_length=512,
-        min_length=0,
     ),
 ]
 VaultProperty = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(r"^[A-Za-z0-9_.-]+$", "a key of the Vault secret: letters, digits, '_', '-', '.'"),
-        max_length=253,
-        min_length=1,
+    text(
+        r"^[A-Za-z0-9_.-]+$", "a key of the Vault secret: letters, digits, '_', '-', '.'", max_length=253, min_length=1
     ),
 ]
 TolerationOperator = Literal["Exists", "Equal"]
@@ -84,35 +61,17 @@ TolerationEffect = Literal["", "NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 AbsolutePath = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(r"^(/[A-Za-z0-9._-]+)+$", "an absolute path such as '/data' (no trailing '/')"),
-        max_length=255,
-        min_length=2,
-    ),
+    text(r"^(/[A-Za-z0-9._-]+)+$", "an absolute path such as '/data' (no trailing '/')", max_length=255, min_length=2),
 ]
-SemVer = Annotated[
-    str,
-    StringConstraints(
-        pattern=explained(r"^[0-9]+\.[0-9]+\.[0-9]+$", "a TGI version such as '3.3.7'"),
-        max_length=32,
-        min_length=5,
-    ),
-]
+SemVer = Annotated[str, text(r"^[0-9]+\.[0-9]+\.[0-9]+$", "a TGI version such as '3.3.7'", max_length=32, min_length=5)]
 RoutePath = Annotated[
-    str,
-    StringConstraints(
-        pattern=explained(r"^/[A-Za-z0-9._~/-]*$", "an URL path such as '/generate'"),
-        max_length=1024,
-        min_length=1,
-    ),
+    str, text(r"^/[A-Za-z0-9._~/-]*$", "an URL path such as '/generate'", max_length=1024, min_length=1)
 ]
 # Prometheus durations as the ServiceMonitor CRD takes them, one unit for simple comparison.
 ScrapeDuration = Annotated[
     str,
-    StringConstraints(
-        pattern=explained(r"^[0-9]{1,6}(ms|s|m|h)$", "a duration with one unit such as '30s', '1m' or '500ms'"),
-        max_length=8,
-        min_length=2,
+    text(
+        r"^[0-9]{1,6}(ms|s|m|h)$", "a duration with one unit such as '30s', '1m' or '500ms'", max_length=8, min_length=2
     ),
 ]
 Quantization = Literal[

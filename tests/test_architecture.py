@@ -24,7 +24,7 @@ FLOORS: dict[str, int] = {
     "workload.engines": 1,
     # 2, the workload types (their contract and rules), and what is made from them.
     "workload.models": 2, "workload.validation": 2, "workload.sizing.workload": 2, "workload.generate": 2,
-    "workload.fleet": 2,
+    "workload.fleet": 2, "workload.validate_paths": 2, "workload.rendering": 2,
     # 3, day-2 operations against a cluster or a server.
     "workload.ops": 3,
     # 4, the command line.

@@ -19,10 +19,22 @@ from recordings import POD_NAME, log, pod, recording
 from simulated import Running, simulated
 from workload.cli import app
 from workload.engines.tgi.simulator import Settings
+from workload.errors import ExitCode
 from workload.kubeschema import CrdSchemas, builtin_errors
-from workload.ops.deploy import Outcome, Progress, helm_upgrade_command, run_helm, watch
+from workload.ops.deploy import (
+    DeployRequest,
+    Outcome,
+    Printer,
+    Progress,
+    deploy,
+    helm_upgrade_command,
+    phase_printer,
+    report,
+    run_helm,
+    watch,
+)
 from workload.ops.kube import Kubectl
-from workload.ops.phases import Cause, LogState, Phase, pod_diagnosis, read_log, stuck_diagnosis
+from workload.ops.phases import Cause, Diagnosis, LogState, Phase, pod_diagnosis, read_log, stuck_diagnosis
 from workload.ops.verify import verify
 from workload.paths import tools_bin
 
@@ -458,3 +470,43 @@ def test_deploy_command_prints_phases_and_a_diagnosis(
     assert any("downloading weights: meta-llama/Llama-3.1-8B-Instruct 1/4 files" in line for line in lines)
     assert "failed while downloading weights: the model is gated and the server has no token that may read it" in lines
     assert any(line.strip().startswith("fix:") and "vault.hfTokenPath" in line for line in lines)
+
+
+# -- deploy's steps, each alone ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def printed() -> tuple[Printer, dict[str, list[str]]]:
+    lines: dict[str, list[str]] = {"out": [], "err": [], "success": []}
+    return Printer(lines["out"].append, lines["err"].append, lines["success"].append), lines
+
+
+def test_deploy_stops_at_validation_before_helm_or_the_cluster(
+    printed: tuple[Printer, dict[str, list[str]]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printer, lines = printed
+    monkeypatch.setenv("WORKLOAD_HELM", "/nonexistent/helm")  # never asked for: validation comes first
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((FIXTURES.parent.parent / "examples" / "minimal.yaml").read_text() + "gpu:\n  count: 0\n")
+    assert deploy(DeployRequest(bad), printer) is ExitCode.FAILED
+    assert lines["err"] == [f"{bad}: gpu.count: must be >= 1 (got 0)"]
+    assert lines["out"] == []
+
+
+def test_the_phase_printer_says_each_phase_once(printed: tuple[Printer, dict[str, list[str]]]) -> None:
+    printer, lines = printed
+    show = phase_printer(printer)
+    for phase, elapsed in ((Phase.SCHEDULING, 0), (Phase.SCHEDULING, 2), (Phase.DOWNLOADING, 4), (Phase.READY, 9)):
+        show(Progress(phase, "", elapsed))
+    assert lines["out"] == ["[     0 s] scheduling", "[     4 s] downloading weights", "[     9 s] ready"]
+
+
+def test_the_report_names_the_failure_what_was_seen_and_the_fix(printed: tuple[Printer, dict[str, list[str]]]) -> None:
+    printer, lines = printed
+    assert report(Outcome(True, Phase.READY, 41.6), "qwen", "ml", printer) is ExitCode.OK
+    assert lines["success"] == ["ready after 42 s"]
+    assert lines["out"] == ["check it: workload verify --release qwen --namespace ml"]
+    failed = Outcome(False, Phase.LOADING, 60, Diagnosis("the model does not fit", "use more GPUs", "CUDA OOM"))
+    assert report(failed, "qwen", "ml", printer) is ExitCode.FAILED
+    assert lines["err"] == ["failed while loading shards: the model does not fit", "  seen: CUDA OOM",
+                            "  fix:  use more GPUs"]  # fmt: skip

@@ -13,24 +13,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
-import yaml
 from rich.console import Console
 
 from workload.errors import ExitCode, ToolError, WorkloadError
-from workload.helm import HelmError, RenderOptions, find_helm, template
 from workload.models import WORKLOAD_TYPES
 from workload.models.ml_inference_load import MlInferenceLoad
-from workload.problems import Problem
+from workload.validate_paths import validate_paths
 from workload.validation import CheckedFile, check_values_file
 from workload.yamlio import key_lines, line_of
 
 if TYPE_CHECKING:
     from workload.engines.tgi.check import Check
     from workload.engines.tgi.memory import Plan
-    from workload.ops.deploy import Progress
-    from workload.ops.kube import Kubectl
-    from workload.ops.preflight import Blocker
-    from workload.sizing.metadata import ModelFacts
 
 # The day-2 modules (kubectl, HTTP, SSE) and the table renderer are imported by the commands that use
 # them: `workload validate FILE` is run in loops and pre-commit hooks, and every import is start-up time.
@@ -142,24 +136,10 @@ def validate(
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="With --render: helm processes at once.")] = 2,
 ) -> None:
     """Check values files against the workload contract: 'ok', or one line per problem. Exit 1 if any fails."""
-    if render_manifests or any(path.is_dir() for path in files):
-        # Imported only here: the schema libraries cost startup time a single-file check does not need.
-        from workload.fleet import DEFAULT_KUBE_VERSIONS, expand, validate_fleet  # noqa: PLC0415
-        from workload.kubeschema import CrdSchemas  # noqa: PLC0415
-
-        crd_schemas = CrdSchemas(sorted(crds.glob("*.yaml"))) if crds else None
-        found = expand(files)
-        for path, reason in found.skipped.items():
-            err.print(f"{path}: skipped: {reason}", markup=False)
-        verdicts = validate_fleet(
-            found.files, render=render_manifests, kube_versions=tuple(kube_versions or DEFAULT_KUBE_VERSIONS),
-            crds=crd_schemas, jobs=jobs,
-        )  # fmt: skip
-        report = {str(v.path): v.problems for v in verdicts}
-        for folder in found.empty_folders:
-            report[str(folder)] = [Problem("", "no values files (.yaml, .yml or .json) in this folder")]
-    else:
-        report = {str(path): check_values_file(path, fit=True).problems for path in files}
+    report = validate_paths(
+        files, render=render_manifests, kube_versions=kube_versions or (), crds=crds, jobs=jobs,
+        skipped=lambda path, reason: err.print(f"{path}: skipped: {reason}", markup=False),
+    )  # fmt: skip
     if output is ValidateOutput.github:
         for name, problems in report.items():
             lines = _key_lines_of(Path(name)) if problems else {}
@@ -207,32 +187,19 @@ def render(
     namespace: Annotated[str | None, typer.Option(help="Release namespace (default: values' namespace).")] = None,
 ) -> None:
     """Validate, then render the manifests with helm. Nothing is written unless everything succeeds."""
-    checked = valid_or_exit(file)
-    document, member = checked.document or {}, checked.member
-    assert member is not None  # valid implies a known workload type
-    options = RenderOptions(
-        release=release or str(document["serviceName"]),
-        namespace=namespace or str(document.get("namespace") or "default"),
-        kube_version=kube_version,
-        api_versions=tuple(api_versions or ()),
-    )
-    try:
-        manifests = template(member.chart_dir, [file], options)
-    except HelmError as exc:
-        for problem in exc.problems:
-            err.print(f"{file}: {problem}", markup=False)
-        raise typer.Exit(ExitCode.FAILED) from None
-    if output_dir is None:
-        sys.stdout.write(manifests)
-        return
-    from workload.manifests import split_manifests  # noqa: PLC0415
+    from workload.rendering import render_file, write_manifests  # noqa: PLC0415
 
-    documents = split_manifests(manifests)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    for index, doc in enumerate(documents):
-        name = f"{index:02d}-{doc['kind'].lower()}-{doc['metadata']['name']}.yaml"
-        (output_dir / name).write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    out.print(f"wrote {len(documents)} manifests to {output_dir}", markup=False)
+    rendered = render_file(file, release=release, namespace=namespace, kube_version=kube_version,
+                           api_versions=tuple(api_versions or ()))  # fmt: skip
+    for problem in rendered.problems:
+        err.print(f"{file}: {problem}", markup=False)
+    if rendered.problems:
+        raise typer.Exit(ExitCode.FAILED)
+    if output_dir is None:
+        sys.stdout.write(rendered.manifests)
+        return
+    count = write_manifests(rendered.manifests, output_dir)
+    out.print(f"wrote {count} manifests to {output_dir}", markup=False)
 
 
 @app.command()
@@ -348,59 +315,16 @@ def deploy(
     The preflight also refuses a model that cannot fit the GPUs of the nodes it can land on, when its metadata
     is at hand (--model-dir, or the Hugging Face cache; the Hub is not asked: `workload size` does that).
     """
-    from workload.ops import deploy as ops  # noqa: PLC0415
-    from workload.ops.kube import Kubectl  # noqa: PLC0415
-    from workload.sizing.workload import dashboard_sizing  # noqa: PLC0415
+    from workload.ops.deploy import DeployRequest, Printer  # noqa: PLC0415
+    from workload.ops.deploy import deploy as run_deploy  # noqa: PLC0415
 
-    checked = valid_or_exit(file)
-    values, member = checked.values, checked.member
-    assert isinstance(values, MlInferenceLoad)  # the watch knows TGI's phases only
-    assert member is not None
-    name = values.service_name
-    release = release or name
-    namespace = namespace or values.namespace or "default"
-    budget = float(values.health_check.startup_timeout_seconds)
-    helm = str(find_helm())  # a missing helm is said before the cluster is asked anything
-    blockers: list[Blocker] = []
-    facts: ModelFacts | None = None
-    if not skip_preflight:
-        blockers, facts = run_preflight(file, values, Kubectl(namespace, context), model_dir)
-    for blocker in blockers:
-        err.print(f"{file}: preflight: {blocker}", markup=False)
-    if check:
-        if not blockers:
-            out.print(f"{file}: preflight: nothing stops {name} in namespace {namespace}", markup=False)
-        raise typer.Exit(ExitCode.FAILED if blockers else ExitCode.OK)
-    if blockers:
-        err.print("not installed: fix the above, or pass --skip-preflight", markup=False)
-        raise typer.Exit(ExitCode.FAILED)
-    sizing = dashboard_sizing(values, facts) if facts is not None else ""
-    command = ops.helm_upgrade_command(helm, release, member.chart_dir, file, namespace, sizing=sizing)
-    out.print(f"installing release {release} in {namespace} (startup budget {budget:.0f} s)", markup=False)
-    if failure := ops.run_helm(command):
-        err.print(f"{file}: helm: {failure}", markup=False)
-        raise typer.Exit(ExitCode.FAILED)
-    labels = {"app": name, "app.kubernetes.io/name": member.chart_name, "app.kubernetes.io/instance": release}
-    seen: list[str] = []
-
-    def show(progress: Progress) -> None:
-        if not seen or seen[-1] != progress.phase.value:
-            seen.append(progress.phase.value)
-            detail = f": {progress.detail}" if progress.detail else ""
-            out.print(f"[{progress.elapsed:6.0f} s] {progress.phase.value}{detail}", markup=False)
-
-    outcome = ops.watch(Kubectl(namespace, context), labels, budget, show)
-    if outcome.ready:
-        out.print(f"[green]ready[/green] after {outcome.elapsed:.0f} s")
-        out.print(f"check it: workload verify --release {release} --namespace {namespace}", markup=False)
-        return
-    diagnosis = outcome.diagnosis
-    assert diagnosis is not None
-    err.print(f"failed while {outcome.phase.value}: {diagnosis.problem}", markup=False)
-    if diagnosis.evidence:
-        err.print(f"  seen: {diagnosis.evidence}", markup=False)
-    err.print(f"  fix:  {diagnosis.fix}", markup=False)
-    raise typer.Exit(ExitCode.FAILED)
+    request = DeployRequest(file, release, namespace, context, check, skip_preflight, model_dir)
+    printer = Printer(
+        out=lambda line: out.print(line, markup=False),
+        err=lambda line: err.print(line, markup=False),
+        success=lambda line: out.print(f"[green]{escape_markup(line)}[/green]"),
+    )
+    raise typer.Exit(run_deploy(request, printer))
 
 
 @app.command()
@@ -429,24 +353,6 @@ def simulate(
         serve(settings, host, port)
     except OSError as error:
         raise ToolError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-
-
-def run_preflight(
-    file: Path, values: MlInferenceLoad, kube: Kubectl, model_dir: Path | None
-) -> tuple[list[Blocker], ModelFacts | None]:
-    """The preflight, with the model's metadata for the GPU memory check when it is at hand offline."""
-    from workload.ops.preflight import preflight  # noqa: PLC0415
-    from workload.sizing.metadata import from_cache, from_folder  # noqa: PLC0415
-
-    facts = None
-    if model_dir is not None:  # asked for: a folder that cannot be read is an error
-        facts = from_folder(model_dir)
-    elif not values.simulator.enabled:
-        facts = from_cache(values.model.id, values.model.revision)
-        if facts is None and values.gpu.type is not None:
-            out.print(f"{file}: preflight: GPU memory not checked: {values.model.id} is not in the Hugging Face "
-                      "cache; give --model-dir, or run `workload size`", markup=False)  # fmt: skip
-    return preflight(kube, values, kube.namespace, facts), facts
 
 
 @app.command()
@@ -517,6 +423,12 @@ def list_types() -> None:
     """List the workload types this tool knows and their charts."""
     for name, member in WORKLOAD_TYPES.items():
         out.print(f"{name}\t{member.chart_dir}", markup=False)
+
+
+def escape_markup(text: str) -> str:
+    from rich.markup import escape  # noqa: PLC0415
+
+    return escape(text)
 
 
 def main() -> None:

@@ -1,5 +1,8 @@
-"""`workload deploy`: helm upgrade --install, then follow the pod through its phases to Ready, or to a
-diagnosis with a fix, within the workload's startup budget."""
+"""`workload deploy`, a straight line of steps: validate, preflight, install (helm upgrade --install), follow
+the pod through its phases to Ready, and diagnose what stopped it, with a fix, within the startup budget.
+
+`deploy()` runs them in that order; each step is a function of its own, tested alone. What a person reads
+goes through a `Printer`, so the command line only parses arguments and prints."""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from workload.errors import run_tool
+from workload.errors import ExitCode, run_tool
+from workload.helm import find_helm
+from workload.models.ml_inference_load import MlInferenceLoad
 from workload.ops.kube import Kubectl
 from workload.ops.phases import (
     Cause,
@@ -25,10 +30,107 @@ from workload.ops.phases import (
     stuck_diagnosis,
 )
 
+if TYPE_CHECKING:
+    from workload.ops.preflight import Blocker
+    from workload.sizing.metadata import ModelFacts
+
 UNSCHEDULABLE_GRACE_SECONDS = 120  # a cluster autoscaler may still be adding a GPU node
 PROBE_GRACE_SECONDS = 60  # six readiness periods of failures after "Connected" before calling it stuck
 _pause = time.sleep
 _clock = time.monotonic
+
+
+@dataclass(frozen=True)
+class Printer:
+    """Where `deploy` writes: a line for standard output, one for standard error, and the success line."""
+
+    out: Callable[[str], None]
+    err: Callable[[str], None]
+    success: Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """What `workload deploy` was asked to do (its command line)."""
+
+    file: Path
+    release: str | None = None
+    namespace: str | None = None
+    context: str | None = None
+    check: bool = False
+    skip_preflight: bool = False
+    model_dir: Path | None = None
+
+
+def deploy(request: DeployRequest, printer: Printer) -> ExitCode:
+    """Validate, preflight, install, follow, diagnose."""
+    from workload.ops.preflight import preflight_with_metadata  # noqa: PLC0415 (sizing, only when deploying)
+    from workload.sizing.workload import dashboard_sizing  # noqa: PLC0415
+    from workload.validation import check_values_file  # noqa: PLC0415
+
+    file = request.file
+    checked = check_values_file(file)  # 1. validate
+    values, member = checked.values, checked.member
+    if not isinstance(values, MlInferenceLoad) or member is None:
+        for problem in checked.problems:
+            printer.err(f"{file}: {problem}")
+        return ExitCode.FAILED
+    release = request.release or values.service_name
+    namespace = request.namespace or values.namespace or "default"
+    helm = str(find_helm())  # a missing helm is said before the cluster is asked anything
+    kube = Kubectl(namespace, request.context)
+    blockers: list[Blocker] = []  # 2. preflight
+    facts: ModelFacts | None = None
+    if not request.skip_preflight:
+        blockers, facts = preflight_with_metadata(file, values, kube, request.model_dir, printer.out)
+    for blocker in blockers:
+        printer.err(f"{file}: preflight: {blocker}")
+    if request.check:
+        if not blockers:
+            printer.out(f"{file}: preflight: nothing stops {values.service_name} in namespace {namespace}")
+        return ExitCode.FAILED if blockers else ExitCode.OK
+    if blockers:
+        printer.err("not installed: fix the above, or pass --skip-preflight")
+        return ExitCode.FAILED
+    budget = float(values.health_check.startup_timeout_seconds)
+    sizing = dashboard_sizing(values, facts) if facts is not None else ""
+    command = helm_upgrade_command(helm, release, member.chart_dir, file, namespace, sizing=sizing)
+    printer.out(f"installing release {release} in {namespace} (startup budget {budget:.0f} s)")
+    if failure := run_helm(command):  # 3. install
+        printer.err(f"{file}: helm: {failure}")
+        return ExitCode.FAILED
+    labels = {"app": values.service_name, "app.kubernetes.io/name": member.chart_name,
+              "app.kubernetes.io/instance": release}  # fmt: skip
+    outcome = watch(kube, labels, budget, phase_printer(printer))  # 4. follow
+    return report(outcome, release, namespace, printer)  # 5. diagnose
+
+
+def phase_printer(printer: Printer) -> Callable[[Progress], None]:
+    """Prints each phase once, when the pod enters it, with its elapsed time."""
+    seen: list[str] = []
+
+    def show(progress: Progress) -> None:
+        if not seen or seen[-1] != progress.phase.value:
+            seen.append(progress.phase.value)
+            detail = f": {progress.detail}" if progress.detail else ""
+            printer.out(f"[{progress.elapsed:6.0f} s] {progress.phase.value}{detail}")
+
+    return show
+
+
+def report(outcome: Outcome, release: str, namespace: str, printer: Printer) -> ExitCode:
+    """Ready and how to check it, or the diagnosis: what failed, what was seen, the fix."""
+    if outcome.ready:
+        printer.success(f"ready after {outcome.elapsed:.0f} s")
+        printer.out(f"check it: workload verify --release {release} --namespace {namespace}")
+        return ExitCode.OK
+    diagnosis = outcome.diagnosis
+    assert diagnosis is not None
+    printer.err(f"failed while {outcome.phase.value}: {diagnosis.problem}")
+    if diagnosis.evidence:
+        printer.err(f"  seen: {diagnosis.evidence}")
+    printer.err(f"  fix:  {diagnosis.fix}")
+    return ExitCode.FAILED
 
 
 def helm_upgrade_command(

@@ -4,15 +4,16 @@ anything blocks (unless told --skip-preflight)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from workload.models.ml_inference_load import MlInferenceLoad
 from workload.models.ml_inference_load.rules import pod_user
 from workload.ops.kube import Kubectl
 from workload.sizing.gpus import GPU_TYPES, MIB
-from workload.sizing.metadata import ModelFacts
+from workload.sizing.metadata import ModelFacts, from_cache, from_folder
 from workload.sizing.workload import misfit
 
 
@@ -123,3 +124,19 @@ def preflight(kube: Kubectl, v: MlInferenceLoad, namespace: str, facts: ModelFac
             fix = "set storage.modelCache.storageClass, or storage.modelCache.existingClaim"
             blockers.append(Blocker("the cluster has no default StorageClass for the model cache", fix))
     return blockers
+
+
+def preflight_with_metadata(
+    file: Path, v: MlInferenceLoad, kube: Kubectl, model_dir: Path | None, notice: Callable[[str], None]
+) -> tuple[list[Blocker], ModelFacts | None]:
+    """The preflight, with the model's metadata for the GPU memory check when it is at hand offline
+    (--model-dir, else the Hugging Face cache; the Hub is not asked: `workload size` does that)."""
+    facts = None
+    if model_dir is not None:  # asked for: a folder that cannot be read is an error
+        facts = from_folder(model_dir)
+    elif not v.simulator.enabled:
+        facts = from_cache(v.model.id, v.model.revision)
+        if facts is None and v.gpu.type is not None:
+            notice(f"{file}: preflight: GPU memory not checked: {v.model.id} is not in the Hugging Face cache; "
+                   "give --model-dir, or run `workload size`")  # fmt: skip
+    return preflight(kube, v, kube.namespace, facts), facts

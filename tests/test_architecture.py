@@ -24,11 +24,11 @@ FLOORS: dict[str, int] = {
     "workload.engines": 1,
     # 2, the workload types (their contract and rules), and what is made from them.
     "workload.models": 2, "workload.validation": 2, "workload.sizing.workload": 2, "workload.generate": 2,
-    "workload.fleet": 2, "workload.validate_paths": 2, "workload.rendering": 2,
+    "workload.fleet": 2, "workload.validate_paths": 2, "workload.rendering": 2, "workload.fast_validate": 2,
     # 3, day-2 operations against a cluster or a server.
     "workload.ops": 3,
     # 4, the command line.
-    "workload.cli": 4, "workload.__main__": 4,
+    "workload.cli": 4, "workload.__main__": 4, "workload.entry": 4,
 }  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """`python -m workload`: the same as the `workload` command."""
 
-from workload.cli import main
+from workload.entry import main
 
 main()

@@ -1,33 +1,22 @@
-"""The workloadSchema union: every workload type, keyed by its `workloadType` discriminator.
+"""The values contracts: one package per workload type, and the union of them (registry.py).
 
-A new workload type is one new module with its values model plus one entry here, and one new chart.
+The union and the models are imported when first asked for (PEP 562), so that what needs no pydantic
+(a workload type's rules and defaults) can be imported without it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from workload.models.common import ValuesModel
-from workload.models.ml_inference_load import CHART_NAME as ML_INFERENCE_LOAD_CHART
-from workload.models.ml_inference_load import WORKLOAD_TYPE as ML_INFERENCE_LOAD
-from workload.models.ml_inference_load import MlInferenceLoad
-from workload.paths import charts_dir
+if TYPE_CHECKING:
+    from workload.models.registry import WORKLOAD_TYPES, WorkloadType
+
+__all__ = ["WORKLOAD_TYPES", "WorkloadType"]
 
 
-@dataclass(frozen=True)
-class WorkloadType:
-    """One member of the union: its discriminator value, values model and chart."""
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from workload.models import registry  # noqa: PLC0415
 
-    name: str
-    model: type[ValuesModel]
-    chart_name: str
-
-    @property
-    def chart_dir(self) -> Path:
-        return charts_dir() / self.chart_name
-
-
-WORKLOAD_TYPES: dict[str, WorkloadType] = {
-    ML_INFERENCE_LOAD: WorkloadType(ML_INFERENCE_LOAD, MlInferenceLoad, ML_INFERENCE_LOAD_CHART),
-}
+        return getattr(registry, name)
+    raise AttributeError(name)

@@ -55,7 +55,7 @@ ENGINE = Engine(
         active_requests=("tgi_queue_size", "tgi_batch_current_size"),  # queue.rs:143,158; backend.rs:170
         kv_pressure=("tgi_batch_current_max_tokens", "tgi_batch_max_total_tokens"),  # backend.rs:171; lib.rs:138
         adapter_metric="tgi_active_requests",  # docs/autoscaling/prometheus-adapter-rules.yaml
-        successes="tgi_request_success",
+        successes="tgi_request_count",  # verify: it grows with each request served
     ),
     managed_env=MANAGED_ENV,
     api_key_env="API_KEY",

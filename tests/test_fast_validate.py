@@ -112,3 +112,4 @@ def test_the_command_takes_the_full_path_for_a_refused_file(tmp_path: Path) -> N
     assert result.returncode == 1
     assert result.stdout == f"{bad}: gpu.count: must be >= 1 (got 0)\nexamples/minimal.yaml: ok\n"
     assert "pydantic" in imported(result)
+    assert imported(result) & {"typer", "rich"} == set()

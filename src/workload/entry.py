@@ -1,5 +1,6 @@
 """The `workload` command's entry point: `workload validate FILE...` (plain files, no options) is answered
-without typer, rich or (for a file the contract accepts) pydantic; everything else goes to cli.py."""
+without typer or rich, and for files the contract accepts without pydantic too; everything else goes to
+cli.py. The words and exit codes are the command's own (tests/test_fast_validate.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ from pathlib import Path
 
 def _fast_validate(names: list[str]) -> int | None:
     """The exit code, or None when the full command must answer (it then prints everything)."""
+    from workload.errors import WorkloadError  # noqa: PLC0415
     from workload.fast_validate import validate_files  # noqa: PLC0415
 
-    report = validate_files([Path(name) for name in names])
-    if report is None:
-        return None
+    files = [Path(name) for name in names]
+    report = validate_files(files)
+    if report is None:  # some file needs pydantic's words (or the fit check): the full check, still no typer
+        from workload.validate_paths import validate_paths  # noqa: PLC0415
+
+        try:
+            report = validate_paths(files)
+        except WorkloadError:
+            return None  # the full command says it in one line
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
     lines = []
     for name, problems in report.items():

@@ -86,6 +86,7 @@ class Engine:
     dashboard: str  # charts/<chart>/dashboards/<file>
     simulator_script: str  # charts/<chart>/files/<file>, the simulator pod's script
     check_script: str  # charts/<chart>/files/<file>, the helm-test pod's script
+    docs_url: str  # the engine's documentation, linked from the catalog entry
     extra: Mapping[str, Any] = field(default_factory=dict)  # further facts only this engine's partial reads
 
     def template_facts(self) -> dict[str, Any]:

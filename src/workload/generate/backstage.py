@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from workload.engines import all_engines
 from workload.generate.schema import values_schema
 from workload.models.ml_inference_load import CHART_NAME, WORKLOAD_TYPE, MlInferenceLoad
 from workload.paths import REPO_ROOT
@@ -150,8 +151,8 @@ def entities() -> list[dict[str, Any]]:
                 {"url": f"{repo}/tree/main/charts/{CHART_NAME}", "title": "Helm chart", "icon": "github"},
                 {"url": f"{repo}/blob/main/charts/{CHART_NAME}/README.md", "title": "Values and production "
                  "checklist", "icon": "docs"},
-                {"url": "https://huggingface.co/docs/text-generation-inference", "title": "TGI documentation",
-                 "icon": "docs"},
+                *({"url": engine.docs_url, "title": f"{engine.title} documentation", "icon": "docs"}
+                  for engine in all_engines()),
             ],
         },
         "spec": {"type": "workload-type", "lifecycle": "production", "owner": OWNER, "system": SYSTEM},

@@ -68,4 +68,5 @@ ENGINE = Engine(
     dashboard="tgi.json",
     simulator_script="tgi_simulator.py",
     check_script="tgi_check.py",
+    docs_url="https://huggingface.co/docs/text-generation-inference",
 )

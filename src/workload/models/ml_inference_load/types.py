@@ -29,7 +29,7 @@ ImageRepository = Annotated[
     str,
     text(
         r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$",
-        "an image repository such as 'ghcr.io/huggingface/text-generation-inference' (lowercase, no tag)",
+        "an image repository such as 'registry.example.com:5000/team/server' (lowercase, no tag)",
         max_length=255,
         min_length=1,
     ),

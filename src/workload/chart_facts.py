@@ -13,7 +13,7 @@ PORT_NAME = "http"  # the container and Service port name; a ServiceMonitor sele
 SERVICE_PORT = 80
 # Selector labels; `app` is the design's, the other two the standard pair (app.kubernetes.io/name is fixed).
 SELECTOR_LABEL_KEYS = ("app", "app.kubernetes.io/name", "app.kubernetes.io/instance")
-# Every label the chart sets on its objects (templates/_helpers.tpl "ml-inference-load.labels").
+# Every label the chart sets on its objects (templates/_labels.tpl "ml-inference-load.labels").
 CHART_LABEL_KEYS = (
     *SELECTOR_LABEL_KEYS, "app.kubernetes.io/version", "app.kubernetes.io/component", "app.kubernetes.io/part-of",
     "app.kubernetes.io/managed-by", "helm.sh/chart", "environment", "backstage.io/kubernetes-id",

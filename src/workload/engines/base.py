@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from workload.problems import Problem
@@ -87,7 +87,6 @@ class Engine:
     simulator_script: str  # charts/<chart>/files/<file>, the simulator pod's script
     check_script: str  # charts/<chart>/files/<file>, the helm-test pod's script
     docs_url: str  # the engine's documentation, linked from the catalog entry
-    extra: Mapping[str, Any] = field(default_factory=dict)  # further facts only this engine's partial reads
 
     def template_facts(self) -> dict[str, Any]:
         """What the chart's templates read about this engine (templates/_facts.tpl, engines.<name>)."""
@@ -114,7 +113,6 @@ class Engine:
             "dashboard": self.dashboard,
             "simulatorScript": self.simulator_script,
             "checkScript": self.check_script,
-            **self.extra,
         }  # fmt: skip
 
 

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from workload.chart_facts import CHART_NAME, SERVICE_PORT
+from workload.engines import DEFAULT_ENGINE
+from workload.engines import engine as engine_named
 from workload.engines.tgi.check import (
     Check,
     TgiClient,
@@ -132,15 +134,17 @@ HTTP_CHECKS = ["health", "info", "generate", "generate_stream", "chat_completion
 
 
 def http_checks(client: TgiClient, model_id: str) -> list[Check]:
-    before = metric_total(client, "tgi_request_count")
+    engine = engine_named(DEFAULT_ENGINE)  # the only engine so far; the next reads it from the release
+    counter = engine.signals.successes
+    before = metric_total(client, counter)
     checks = request_checks(client, model_id)
-    after = metric_total(client, "tgi_request_count")
+    after = metric_total(client, counter)
     if before is None or after is None:
-        checks.append(Check("metrics", False, "tgi_request_count not in /metrics", "is this a TGI server?"))
+        checks.append(Check("metrics", False, f"{counter} not in /metrics", f"is this a {engine.title} server?"))
     elif after > before:
-        checks.append(Check("metrics", True, f"tgi_request_count {before:.0f} -> {after:.0f}"))
+        checks.append(Check("metrics", True, f"{counter} {before:.0f} -> {after:.0f}"))
     else:
-        checks.append(Check("metrics", False, f"tgi_request_count stayed at {after:.0f}",
+        checks.append(Check("metrics", False, f"{counter} stayed at {after:.0f}",
                             "requests did not reach this server: check the Service selector"))  # fmt: skip
     return checks
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from workload.engines.base import Engine, ImageFacts, Probes, Signals
 from workload.engines.tgi.log import LOG_FAILURES
-from workload.engines.tgi.rules import MESSAGES, VERSION_GATES, drain_seconds, rules
+from workload.engines.tgi.rules import DEFAULT_DRAIN_SECONDS, MESSAGES, VERSION_GATES, drain_seconds, rules
 
 # Variables the chart sets for TGI, and the values field a user should change instead (the chart sets
 # more for every engine: chart_facts.CHART_ENV).
@@ -59,7 +59,7 @@ ENGINE = Engine(
     ),
     managed_env=MANAGED_ENV,
     api_key_env="API_KEY",
-    default_drain_seconds=90,  # launcher: --graceful-termination-timeout defaults to 90 s
+    default_drain_seconds=DEFAULT_DRAIN_SECONDS,
     version_gates=VERSION_GATES,
     messages=MESSAGES,
     rules=rules,

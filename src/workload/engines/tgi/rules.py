@@ -14,7 +14,7 @@ from workload.problems import Problem
 if TYPE_CHECKING:
     from workload.models.ml_inference_load.values import MlInferenceLoad
 
-DEFAULT_DRAIN_SECONDS = 90
+DEFAULT_DRAIN_SECONDS = 90  # the launcher's --graceful-termination-timeout default
 
 # Options and the first TGI version that has them (values path -> version).
 VERSION_GATES: dict[str, str] = {

@@ -3,6 +3,7 @@ word, whenever it answers; it answers for every example; and it imports neither 
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import subprocess
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from conftest import EXAMPLES, FIXTURES
 from parity import documents, dump, mutate
 from workload.fast_validate import KEYWORDS, problems_of, validate_files
+from workload.models.ml_inference_load.defaults import DEFAULTS
 from workload.paths import REPO_ROOT
 from workload.validation import validate_document
 from workload.yamlio import ValuesFileError, load_values_text
@@ -77,6 +79,7 @@ def test_the_examples_take_the_fast_path_unless_they_name_a_gpu_type(path: Path)
 
 
 def test_what_the_fast_path_leaves_to_the_full_path() -> None:
+    defaults_before = copy.deepcopy(DEFAULTS)
     base = load_values_text((EXAMPLES / "minimal.yaml").read_text(encoding="utf-8"))
     assert problems_of(base) == []
     assert problems_of({**base, "gpu": {"count": 0}}) is None  # the schema refuses it: pydantic's words
@@ -87,6 +90,7 @@ def test_what_the_fast_path_leaves_to_the_full_path() -> None:
     crossed = problems_of(too_long)
     assert crossed
     assert [str(p) for p in crossed] == [str(p) for p in validate_document(too_long)[1]]
+    assert defaults_before == DEFAULTS  # the merge shares the defaults it does not change, and changes none
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

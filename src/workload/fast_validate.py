@@ -13,10 +13,10 @@ to the same verdicts.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -81,7 +81,7 @@ def conforms(schema: dict[str, Any], value: Any) -> bool:
 
 def merged(defaults: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """Helm's coalesce of a values file over the chart's defaults: maps merge, a null deletes a default,
-    anything else replaces it."""
+    anything else replaces it. Neither input is changed (untouched parts of `defaults` are shared)."""
     out = dict(defaults)
     for key, value in values.items():
         if value is None:
@@ -93,31 +93,38 @@ def merged(defaults: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-# Fields whose keys are the user's (label maps, node selectors): read as plain dicts, not as views.
-_MAPS = frozenset({"labels", "nodeSelector"})
-
-
 class View:
     """Read-only attribute access over a merged values document, as the rules read the model: snake_case
-    names onto camelCase keys, an absent optional field as None."""
+    names onto camelCase keys, an absent optional field as None. An object of the schema (one with
+    properties) is a view; a map whose keys are the user's (labels, a node selector) stays a dict."""
 
-    __slots__ = ("_data",)
+    __slots__ = ("_data", "_schema")
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
+    def __init__(self, data: dict[str, Any], schema: dict[str, Any]) -> None:
+        self._data, self._schema = data, schema
 
     def __getattr__(self, name: str) -> Any:
         head, *rest = name.split("_")
         key = head + "".join(part[:1].upper() + part[1:] for part in rest)
-        return _wrap(key, self._data.get(key))
+        return _wrap(self._data.get(key), self._schema.get("properties", {}).get(key, {}))
 
 
-def _wrap(key: str, value: Any) -> Any:
-    if isinstance(value, dict) and key not in _MAPS:
-        return View(value)
+def _wrap(value: Any, schema: dict[str, Any]) -> Any:
+    if isinstance(value, dict) and "properties" in schema:
+        return View(value, schema)
     if isinstance(value, list):
-        return [View(item) if isinstance(item, dict) else item for item in value]
+        return [_wrap(item, schema.get("items", {})) for item in value]
     return value
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    """The chart's values.schema.json, read once per process."""
+    from workload.paths import charts_dir  # noqa: PLC0415
+
+    text = (charts_dir() / "ml-inference-load" / "values.schema.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def problems_of(document: dict[str, Any]) -> list[Problem] | None:
@@ -125,15 +132,13 @@ def problems_of(document: dict[str, Any]) -> list[Problem] | None:
     from workload.models.ml_inference_load import WORKLOAD_TYPE  # noqa: PLC0415 (none of these import pydantic)
     from workload.models.ml_inference_load.defaults import DEFAULTS  # noqa: PLC0415
     from workload.models.ml_inference_load.rules import cross_field_problems  # noqa: PLC0415
-    from workload.paths import charts_dir  # noqa: PLC0415
 
     if document.get("workloadType") != WORKLOAD_TYPE:
         return None
-    values = merged(copy.deepcopy(DEFAULTS), document)
-    schema = json.loads((charts_dir() / "ml-inference-load" / "values.schema.json").read_text(encoding="utf-8"))
+    values, schema = merged(DEFAULTS, document), _schema()
     if not conforms(schema, values) or (values.get("gpu") or {}).get("type") is not None:
         return None
-    found: Iterator[Problem] = cross_field_problems(cast("Any", View(values)))
+    found: Iterator[Problem] = cross_field_problems(cast("Any", View(values, schema)))
     return list(found)
 
 

@@ -132,8 +132,6 @@ TGI_FACT = re.compile(
 TGI_FILES = (
     "src/workload/engines/tgi/",
     "charts/ml-inference-load/templates/_engine_tgi.tpl",
-    "charts/ml-inference-load/templates/_facts.tpl",  # generated from every engine's facts
-    "charts/ml-inference-load/files/tgi_",  # generated copies of engines/tgi/simulator.py and check.py
     "charts/ml-inference-load/dashboards/tgi.json",
 )
 KNOWN_DEBT = {

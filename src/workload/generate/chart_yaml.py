@@ -8,11 +8,6 @@ from workload import __version__
 from workload.engines import DEFAULT_ENGINE, engine
 
 
-def default_engine_version() -> str:
-    """The release of the default engine's image (the chart's appVersion)."""
-    return engine(DEFAULT_ENGINE).image.tag
-
-
 def chart_yaml(current: str) -> str:
     """Chart.yaml with `version` = the package version and `appVersion` = the default engine's version; the
     rest (description, keywords, annotations) is written by hand."""

@@ -135,10 +135,6 @@ TGI_FILES = (
     "charts/ml-inference-load/dashboards/tgi.json",
 )
 KNOWN_DEBT = {
-    # Field descriptions that document TGI's variable for a field: they become a per-engine table.
-    "src/workload/models/ml_inference_load/serving.py",
-    "src/workload/models/ml_inference_load/scaling.py",  # the signals' descriptions name TGI's metrics
-    "src/workload/models/ml_inference_load/exposure.py",  # ingress.paths defaults to TGI's routes
     "src/workload/ops/verify.py",  # verify's metrics check reads tgi_request_count; the model from MODEL_ID
 }
 

@@ -24,6 +24,7 @@ from conftest import (
     helm_template,
     is_test_hook,
 )
+from workload.engines import DEFAULT_ENGINE, engine, engine_names
 from workload.generate.schema import values_schema
 from workload.kubeschema import CrdSchemas, builtin_errors
 from workload.models.ml_inference_load import MlInferenceLoad
@@ -199,6 +200,28 @@ def test_httproute_attaches_to_the_istio_gateway_with_a_timeout(render: Render) 
     rule = route["spec"]["rules"][0]
     assert rule["backendRefs"] == [{"name": "llama-3-2-1b", "port": 80}]
     assert rule["timeouts"] == {"request": "10m"}
+
+
+def _route_paths(docs: list[dict[str, Any]]) -> list[str]:
+    return [m["path"]["value"] for m in by_kind(docs, "HTTPRoute")["spec"]["rules"][0]["matches"]]
+
+
+def test_the_route_exposes_the_engines_routes_unless_ingress_paths_says_otherwise(render: Render) -> None:
+    example = yaml.safe_load(text("bundled-example"))
+    assert "paths" not in example["ingress"]
+    assert _route_paths(render(text("bundled-example"))) == list(engine(DEFAULT_ENGINE).routes)
+    example["ingress"]["paths"] = ["/v1/chat/completions"]
+    assert _route_paths(render(yaml.safe_dump(example))) == ["/v1/chat/completions"]
+
+
+@pytest.mark.parametrize("name", engine_names())
+def test_an_engines_routes_pass_the_rules_ingress_paths_must(name: str) -> None:
+    """The rules skip an unset ingress.paths, so the engine's own routes must be what the rules would allow."""
+    routes = engine(name).routes
+    assert routes
+    assert "/metrics" not in routes
+    assert len(set(routes)) == len(routes)
+    assert all(r.startswith("/") for r in routes)
 
 
 def test_external_secret_is_v1_with_a_normalised_vault_key(render: Render) -> None:

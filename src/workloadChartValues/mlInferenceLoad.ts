@@ -42,12 +42,11 @@ export interface MlInferenceLoadSchema {
             sectionName?: string;
         };
         /**
-         * Exact paths the route exposes: TGI's inference and info endpoints. /metrics is never
-         * exposed; Prometheus scrapes it inside the cluster. @default ["/", "/generate",
-         * "/generate_stream", "/v1/chat/completions", "/v1/completions", "/v1/models", "/info",
-         * "/health", "/tokenize"]
+         * Exact paths the route exposes. Unset: the engine's inference and info routes (its
+         * `routes` in workload/engines/<name>/). /metrics is never exposed; Prometheus scrapes it
+         * inside the cluster.
          */
-        paths?: string[];
+        paths?: string[] | null;
         /**
          * HTTPRoute request timeout. Long enough for a long streamed generation (4096 tokens at ~7
          * tokens/s is ~10 min); gateways that default to 15 s would cut streams off. '0s' disables
@@ -57,23 +56,23 @@ export interface MlInferenceLoadSchema {
     };
     /** The model to serve. */
     model: {
-        /** Hugging Face model id (MODEL_ID), e.g. meta-llama/Llama-3.2-1B. */
+        /** Hugging Face model id, e.g. meta-llama/Llama-3.2-1B. */
         id: string;
         /**
-         * Model revision (REVISION): a branch, tag or commit. Pin a commit sha in production, as
-         * you would an image tag.
+         * Model revision: a branch, tag or commit. Pin a commit sha in production, as you would an
+         * image tag.
          */
         revision: string;
         /**
-         * Quantization method (QUANTIZE), for running a larger model on fewer GPUs. compressed-
-         * tensors needs TGI >= 3.0.0; exl2 cannot be sharded over several GPUs.
+         * Quantization method, for running a larger model on fewer GPUs. compressed-tensors needs
+         * TGI >= 3.0.0; exl2 cannot be sharded over several GPUs.
          */
         quantization?: "awq" | "eetq" | "exl2" | "gptq" | "marlin" | "bitsandbytes" | "bitsandbytes-nf4" | "bitsandbytes-fp4" | "fp8" | "compressed-tensors" | null;
-        /** Weight dtype (DTYPE). Cannot be combined with quantization, as in TGI. */
+        /** Weight dtype. Cannot be combined with quantization. */
         dtype?: "float16" | "bfloat16" | null;
         /**
-         * Run Python code from the model repository (TRUST_REMOTE_CODE). Only for repositories you
-         * trust: the code runs inside the server with its token. @default false
+         * Run Python code from the model repository. Only for repositories you trust: the code runs
+         * inside the server with its token. @default false
          */
         trustRemoteCode?: boolean;
     };
@@ -84,13 +83,14 @@ export interface MlInferenceLoadSchema {
          * "tgi"
          */
         engine?: "tgi";
-        /** TGI container image. */
+        /** The engine's container image. */
         image?: {
             /** Image repository. @default "ghcr.io/huggingface/text-generation-inference" */
             repository?: string;
             /**
-             * Image tag: a TGI release. 3.3.7 is the last TGI release (TGI is in maintenance mode).
-             * @default "3.3.7"
+             * Image tag: a release of the engine. The default is the release whose facts the chart
+             * was checked against (for TGI 3.3.7, its last: TGI is in maintenance mode). @default
+             * "3.3.7"
              */
             tag?: string;
             /**
@@ -99,9 +99,9 @@ export interface MlInferenceLoadSchema {
              */
             digest?: string;
             /**
-             * TGI version of the image when the tag is not one (latest, sha-..., a mirror's own
-             * tag). Options that need a newer TGI are checked against it; unset means 'read it from
-             * the tag'.
+             * Engine version of the image when the tag is not one (latest, sha-..., a mirror's own
+             * tag). Options that need a newer engine are checked against it; unset means 'read it
+             * from the tag'.
              */
             version?: string | null;
             /** Image pull policy. @default "IfNotPresent" */
@@ -116,38 +116,29 @@ export interface MlInferenceLoadSchema {
              */
             runsAsNonRoot?: boolean;
         };
-        /**
-         * Maximum input tokens per request (env MAX_INPUT_TOKENS). Must be less than
-         * maxTotalTokens. @default 2048
-         */
+        /** Maximum input tokens per request. Must be less than maxTotalTokens. @default 2048 */
         maxInputLength?: number;
-        /** Maximum input + generated tokens per request (env MAX_TOTAL_TOKENS). @default 4096 */
+        /** Maximum input + generated tokens per request (the context length). @default 4096 */
         maxTotalTokens?: number;
-        /** Requests TGI accepts at once before answering 429 (MAX_CONCURRENT_REQUESTS). */
+        /** Requests TGI accepts at once before answering 429. */
         maxConcurrentRequests?: number | null;
-        /** Token budget of one prefill (MAX_BATCH_PREFILL_TOKENS); at least maxInputLength. */
+        /** Token budget of one prefill; at least maxInputLength. */
         maxBatchPrefillTokens?: number | null;
         /**
-         * Tokens of all requests in a batch (MAX_BATCH_TOTAL_TOKENS); at least maxTotalTokens and
-         * maxBatchPrefillTokens. Unset lets TGI size it from free GPU memory.
+         * Tokens of all requests in a batch; at least maxTotalTokens and maxBatchPrefillTokens.
+         * Unset lets TGI size it from free GPU memory.
          */
         maxBatchTotalTokens?: number | null;
-        /**
-         * Batch sizes to capture CUDA graphs for (CUDA_GRAPHS), e.g. [1, 2, 4, 8]; [0] disables
-         * them.
-         */
+        /** Batch sizes to capture CUDA graphs for, e.g. [1, 2, 4, 8]; [0] disables them. */
         cudaGraphs?: number[] | null;
-        /** Largest request body in bytes (PAYLOAD_LIMIT; TGI >= 2.4.1). */
+        /** Largest request body in bytes (TGI >= 2.4.1). */
         payloadLimit?: number | null;
         /**
-         * Seconds TGI drains in-flight requests on shutdown (GRACEFUL_TERMINATION_TIMEOUT; TGI >=
-         * 3.2.2; TGI's own default is 90).
+         * Seconds TGI drains in-flight requests on shutdown (TGI >= 3.2.2; TGI's own default is
+         * 90).
          */
         gracefulTerminationTimeout?: number | null;
-        /**
-         * Port TGI listens on inside the pod (env PORT; the image's own default is 80).
-         * Unprivileged ports only. @default 8080
-         */
+        /** Port the engine listens on inside the pod. Unprivileged ports only. @default 8080 */
         port?: number;
         /**
          * Size of the memory-backed /dev/shm that NCCL uses between GPU shards. Empty: 1Gi per GPU.
@@ -163,8 +154,8 @@ export interface MlInferenceLoadSchema {
     /** GPU scheduling. */
     gpu?: {
         /**
-         * GPUs for the pod: the GPU resource limit and TGI's NUM_SHARD (TGI shards the model over
-         * them). @default 1
+         * GPUs for the pod: the GPU resource limit, and the engine shards the model over them
+         * (tensor parallel). @default 1
          */
         count?: number;
         /**
@@ -210,8 +201,8 @@ export interface MlInferenceLoadSchema {
             enabled?: boolean;
             /**
              * keda: a KEDA ScaledObject with Prometheus triggers (active requests per pod and KV
-             * pressure). hpa: an autoscaling/v2 HorizontalPodAutoscaler on the Pods metric
-             * tgi_active_requests, served by prometheus-adapter with the rule in
+             * pressure). hpa: an autoscaling/v2 HorizontalPodAutoscaler on the engine's active-
+             * requests Pods metric, served by prometheus-adapter with the rule in
              * docs/autoscaling/prometheus-adapter-rules.yaml. @default "keda"
              */
             engine?: "keda" | "hpa";
@@ -228,9 +219,8 @@ export interface MlInferenceLoadSchema {
              */
             targetActiveRequests?: number;
             /**
-             * KEDA only: scale out when the running batch reserves this share of the KV cache
-             * (tgi_batch_current_max_tokens / tgi_batch_max_total_tokens), averaged over the pods.
-             * @default 0.85
+             * KEDA only: scale out when the running batch reserves this share of the KV cache (the
+             * engine's KV-cache usage), averaged over the pods. @default 0.85
              */
             targetKvPressure?: number;
             /**
@@ -362,8 +352,8 @@ export interface MlInferenceLoadSchema {
     /** Probes. */
     healthCheck?: {
         /**
-         * Load budget: how long TGI may take to download and load the model before the pod is
-         * restarted (startupProbe). Raise it for large models on slow links. @default 1800
+         * Load budget: how long the engine may take to download and load the model before the pod
+         * is restarted (startupProbe). Raise it for large models on slow links. @default 1800
          */
         startupTimeoutSeconds?: number;
         /**
@@ -372,16 +362,16 @@ export interface MlInferenceLoadSchema {
          */
         initialDelaySeconds?: number;
         /**
-         * Readiness probe period on /health. With the startup probe's 2 s period the pod is Ready
-         * within 5 s of TGI listening. @default 3
+         * Readiness probe period. With the startup probe's 2 s period the pod is Ready within 5 s
+         * of the engine listening. @default 3
          */
         periodSeconds?: number;
-        /** Probe timeout (/health may run a one-token forward pass). @default 10 */
+        /** Probe timeout (a health check may run a one-token forward pass). @default 10 */
         timeoutSeconds?: number;
         /** Failed readiness probes before the pod stops receiving traffic. @default 3 */
         failureThreshold?: number;
         /**
-         * Failed liveness probes (every 10 s on /info, which never waits for the GPU) before the
+         * Failed liveness probes (every 10 s, on a route that never waits for the GPU) before the
          * container is restarted; a busy but healthy server is never killed. @default 6
          */
         livenessFailureThreshold?: number;

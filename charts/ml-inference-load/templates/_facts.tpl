@@ -68,6 +68,17 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
         "readiness": "/health",
         "startup": "/health"
       },
+      "routes": [
+        "/",
+        "/generate",
+        "/generate_stream",
+        "/v1/chat/completions",
+        "/v1/completions",
+        "/v1/models",
+        "/info",
+        "/health",
+        "/tokenize"
+      ],
       "signals": {
         "activeRequests": [
           "tgi_queue_size",

@@ -71,6 +71,9 @@ class Engine:
     image: ImageFacts
     probes: Probes
     signals: Signals
+    # The exact paths the HTTPRoute exposes when ingress.paths is unset: the inference and info routes (the
+    # ones the API key guards, where it guards only some); /metrics and the rest stay inside the cluster.
+    routes: tuple[str, ...]
     # Environment variables the chart sets for this engine, and the values field to change instead.
     managed_env: Mapping[str, str]
     api_key_env: str  # where the engine reads its API key from the Secret
@@ -105,6 +108,7 @@ class Engine:
             "signals": {"activeRequests": list(self.signals.active_requests),
                         "kvPressure": list(self.signals.kv_pressure),
                         "adapterMetric": self.signals.adapter_metric},
+            "routes": list(self.routes),
             "managedEnv": dict(self.managed_env),
             "apiKeyEnv": self.api_key_env,
             "defaultDrainSeconds": self.default_drain_seconds,

@@ -10,6 +10,7 @@ from pathlib import Path
 from workload.engines import all_engines
 from workload.generate.backstage import catalog_yaml
 from workload.generate.chart_yaml import chart_yaml
+from workload.generate.engine_fields import engine_fields
 from workload.generate.readme_table import splice, values_table
 from workload.generate.schema import values_schema
 from workload.generate.template_facts import facts_template
@@ -90,6 +91,7 @@ def targets() -> list[Target]:
     found.append(Target(TS_DIR / "shared.ts", _whole_file(shared_ts())))
     found.append(Target(TS_DIR / "workloadSchema.ts", _whole_file(workload_schema_ts())))
     found.append(Target(REPO_ROOT / ".cat" / "backstage" / "ml-inference-load.yaml", _whole_file(catalog_yaml())))
+    found.append(Target(REPO_ROOT / "docs" / "reference" / "engine-fields.md", _whole_file(engine_fields())))
     return found
 
 

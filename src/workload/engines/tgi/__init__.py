@@ -35,6 +35,14 @@ MANAGED_ENV: dict[str, str] = {
     "API_KEY": "apiKey",
 }
 
+# The inference and info endpoints of TGI's API; /metrics, /docs and the SageMaker/Vertex routes stay inside.
+# `/` is TGI's compat route (generate or stream by the body's `stream`): huggingface_hub's
+# InferenceClient.text_generation and the text-generation client post there (tests/test_clients.py).
+ROUTES = (
+    "/", "/generate", "/generate_stream", "/v1/chat/completions", "/v1/completions", "/v1/models", "/info",
+    "/health", "/tokenize",
+)  # fmt: skip
+
 ENGINE = Engine(
     name="tgi",
     title="TGI",
@@ -51,6 +59,7 @@ ENGINE = Engine(
     # /health runs a one-token forward pass once the model is loaded; /info is answered by the router alone,
     # so a server busy generating is never restarted (router/src/server.rs).
     probes=Probes(startup="/health", readiness="/health", liveness="/info"),
+    routes=ROUTES,
     signals=Signals(
         active_requests=("tgi_queue_size", "tgi_batch_current_size"),  # queue.rs:143,158; backend.rs:170
         kv_pressure=("tgi_batch_current_max_tokens", "tgi_batch_max_total_tokens"),  # backend.rs:171; lib.rs:138

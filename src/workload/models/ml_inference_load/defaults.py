@@ -15,17 +15,6 @@ DEFAULTS: dict[str, Any] = json.loads(r"""{
    "namespace": "istio-ingress",
    "sectionName": ""
   },
-  "paths": [
-   "/",
-   "/generate",
-   "/generate_stream",
-   "/v1/chat/completions",
-   "/v1/completions",
-   "/v1/models",
-   "/info",
-   "/health",
-   "/tokenize"
-  ],
   "requestTimeout": "10m"
  },
  "model": {

@@ -19,14 +19,6 @@ from workload.models.common import (
 )
 from workload.models.ml_inference_load.types import RoutePath, ScrapeDuration
 
-# The inference and info endpoints of TGI's API; /metrics, /docs and the SageMaker/Vertex routes stay inside.
-# `/` is TGI's compat route (generate or stream by the body's `stream`): huggingface_hub's
-# InferenceClient.text_generation and the text-generation client post there (tests/test_clients.py).
-PUBLIC_PATHS = [
-    "/", "/generate", "/generate_stream", "/v1/chat/completions", "/v1/completions", "/v1/models", "/info",
-    "/health", "/tokenize",
-]  # fmt: skip
-
 
 class Gateway(ValuesModel):
     """A Gateway API parentRef. The default is the Istio convention: Gateway `gateway` in `istio-ingress`."""
@@ -48,10 +40,10 @@ class Ingress(ValuesModel):
     enabled: bool = Field(default=False, description="Create an HTTPRoute for the service. Needs `host`.")
     host: HostnameOrEmpty = Field(default="", description="Host name clients use, e.g. llm.example.com.")
     gateway: Gateway = Field(default_factory=Gateway, description="The Gateway the route attaches to (parentRef).")
-    paths: Annotated[list[RoutePath], Field(min_length=1, max_length=64)] = Field(
-        default_factory=lambda: list(PUBLIC_PATHS),
-        description="Exact paths the route exposes: TGI's inference and info endpoints. /metrics is never "
-        "exposed; Prometheus scrapes it inside the cluster.",
+    paths: Annotated[list[RoutePath], Field(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="Exact paths the route exposes. Unset: the engine's inference and info routes (its `routes` "
+        "in workload/engines/<name>/). /metrics is never exposed; Prometheus scrapes it inside the cluster.",
     )
     request_timeout: GatewayDuration = Field(
         default="10m",

@@ -115,7 +115,7 @@ def _exposure(v: MlInferenceLoad) -> Iterator[Problem]:
     if v.ingress.enabled and not v.ingress.host:
         yield problem(MESSAGES["hostRequired"])
     seen: set[str] = set()
-    for i, path in enumerate(v.ingress.paths):
+    for i, path in enumerate(v.ingress.paths or ()):  # unset: the engine's routes, checked by a test
         if path == "/metrics":
             yield problem(MESSAGES["metricsPath"], i)
         elif path in seen:

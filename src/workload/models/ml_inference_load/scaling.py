@@ -1,10 +1,6 @@
-"""How many pods serve the model, and how they come and go: replicas, autoscaling on TGI's own signals,
-a disruption budget, spreading over nodes, and the pause that lets gateways stop sending before TGI drains.
-
-TGI's signals (v3.3.7): tgi_queue_size (waiting requests, backends/v3/src/queue.rs:143,158),
-tgi_batch_current_size (running requests) and tgi_batch_current_max_tokens (tokens the running batch
-reserves, backends/v3/src/backend.rs:170-171), tgi_batch_max_total_tokens (the KV capacity found at
-warm-up, backends/v3/src/lib.rs:138).
+"""How many pods serve the model, and how they come and go: replicas, autoscaling on the engine's own
+signals, a disruption budget, spreading over nodes, and the pause that lets gateways stop sending before the
+engine drains. Each engine's signals are its `Signals` (workload/engines/<name>/__init__.py, cited there).
 """
 
 from __future__ import annotations
@@ -27,7 +23,7 @@ class Autoscaling(ValuesModel):
     engine: Literal["keda", "hpa"] = Field(
         default="keda",
         description="keda: a KEDA ScaledObject with Prometheus triggers (active requests per pod and KV "
-        "pressure). hpa: an autoscaling/v2 HorizontalPodAutoscaler on the Pods metric tgi_active_requests, "
+        "pressure). hpa: an autoscaling/v2 HorizontalPodAutoscaler on the engine's active-requests Pods metric, "
         "served by prometheus-adapter with the rule in docs/autoscaling/prometheus-adapter-rules.yaml.",
     )
     min_replicas: Annotated[int, Field(ge=0, le=100), WHOLE] = Field(
@@ -44,7 +40,7 @@ class Autoscaling(ValuesModel):
     target_kv_pressure: Annotated[float, Field(ge=0.05, le=1.0)] = Field(
         default=0.85,
         description="KEDA only: scale out when the running batch reserves this share of the KV cache "
-        "(tgi_batch_current_max_tokens / tgi_batch_max_total_tokens), averaged over the pods.",
+        "(the engine's KV-cache usage), averaged over the pods.",
     )
     prometheus_address: HttpUrl = Field(
         default="http://prometheus-operated.monitoring.svc:9090",

@@ -1,4 +1,7 @@
-"""What runs: the model, the TGI server and its engine settings, GPUs, storage, resources and probes."""
+"""What runs: the model, the inference engine and its settings, GPUs, storage, resources and probes.
+
+How each engine receives a field (an environment variable or a flag) is in docs/reference/engine-fields.md,
+generated from the engines' facts."""
 
 from __future__ import annotations
 
@@ -38,24 +41,22 @@ Tokens = Annotated[int, Field(ge=1, le=1_048_576), WHOLE]
 
 
 class Model(ValuesModel):
-    """The Hugging Face model TGI serves."""
+    """The Hugging Face model the engine serves."""
 
-    id: ModelId = Field(description="Hugging Face model id (MODEL_ID), e.g. meta-llama/Llama-3.2-1B.")
+    id: ModelId = Field(description="Hugging Face model id, e.g. meta-llama/Llama-3.2-1B.")
     revision: Revision = Field(
-        description="Model revision (REVISION): a branch, tag or commit. Pin a commit sha in production, as "
+        description="Model revision: a branch, tag or commit. Pin a commit sha in production, as "
         "you would an image tag."
     )
     quantization: Quantization | None = Field(
         default=None,
-        description="Quantization method (QUANTIZE), for running a larger model on fewer GPUs. "
+        description="Quantization method, for running a larger model on fewer GPUs. "
         "compressed-tensors needs TGI >= 3.0.0; exl2 cannot be sharded over several GPUs.",
     )
-    dtype: Dtype | None = Field(
-        default=None, description="Weight dtype (DTYPE). Cannot be combined with quantization, as in TGI."
-    )
+    dtype: Dtype | None = Field(default=None, description="Weight dtype. Cannot be combined with quantization.")
     trust_remote_code: bool = Field(
         default=False,
-        description="Run Python code from the model repository (TRUST_REMOTE_CODE). Only for repositories "
+        description="Run Python code from the model repository. Only for repositories "
         "you trust: the code runs inside the server with its token.",
     )
 
@@ -67,22 +68,23 @@ else:  # the engines found under workload/engines/: adding one adds its name her
 
 
 class Image(ValuesModel):
-    """The TGI container image."""
+    """The engine's container image."""
 
     repository: ImageRepository = Field(
         default=engine(DEFAULT_ENGINE).image.repository, description="Image repository."
     )
     tag: ImageTag = Field(
         default=engine(DEFAULT_ENGINE).image.tag,
-        description="Image tag: a TGI release. 3.3.7 is the last TGI release (TGI is in maintenance mode).",
+        description="Image tag: a release of the engine. The default is the release whose facts the chart was "
+        "checked against (for TGI 3.3.7, its last: TGI is in maintenance mode).",
     )
     digest: ImageDigest = Field(
         default="", description="Optional image digest (sha256:...); when set it pins the image instead of the tag."
     )
     version: SemVer | None = Field(
         default=None,
-        description="TGI version of the image when the tag is not one (latest, sha-..., a mirror's own tag). "
-        "Options that need a newer TGI are checked against it; unset means 'read it from the tag'.",
+        description="Engine version of the image when the tag is not one (latest, sha-..., a mirror's own tag). "
+        "Options that need a newer engine are checked against it; unset means 'read it from the tag'.",
     )
     pull_policy: Literal["IfNotPresent", "Always", "Never"] = Field(
         default="IfNotPresent", description="Image pull policy."
@@ -99,48 +101,46 @@ class Image(ValuesModel):
 
 
 class Inference(ValuesModel):
-    """The inference server (TGI) and its engine settings. Unset engine settings keep TGI's own defaults."""
+    """The inference engine and its settings. Unset settings keep the engine's own defaults."""
 
     engine: EngineName = Field(
         default=DEFAULT_ENGINE,
         description="Inference engine: tgi (Hugging Face Text Generation Inference, the default).",
     )
-    image: Image = Field(default_factory=Image, description="TGI container image.")
+    image: Image = Field(default_factory=Image, description="The engine's container image.")
     max_input_length: Tokens = Field(
         default=2048,
-        description="Maximum input tokens per request (env MAX_INPUT_TOKENS). Must be less than maxTotalTokens.",
+        description="Maximum input tokens per request. Must be less than maxTotalTokens.",
     )
     max_total_tokens: Annotated[int, Field(ge=2, le=1_048_576), WHOLE] = Field(
-        default=4096, description="Maximum input + generated tokens per request (env MAX_TOTAL_TOKENS)."
+        default=4096, description="Maximum input + generated tokens per request (the context length)."
     )
     max_concurrent_requests: Annotated[int, Field(ge=1, le=100_000), WHOLE] | None = Field(
-        default=None, description="Requests TGI accepts at once before answering 429 (MAX_CONCURRENT_REQUESTS)."
+        default=None, description="Requests TGI accepts at once before answering 429."
     )
     max_batch_prefill_tokens: Tokens | None = Field(
         default=None,
-        description="Token budget of one prefill (MAX_BATCH_PREFILL_TOKENS); at least maxInputLength.",
+        description="Token budget of one prefill; at least maxInputLength.",
     )
     max_batch_total_tokens: Annotated[int, Field(ge=2, le=16_777_216), WHOLE] | None = Field(
         default=None,
-        description="Tokens of all requests in a batch (MAX_BATCH_TOTAL_TOKENS); at least maxTotalTokens and "
+        description="Tokens of all requests in a batch; at least maxTotalTokens and "
         "maxBatchPrefillTokens. Unset lets TGI size it from free GPU memory.",
     )
     cuda_graphs: list[Annotated[int, Field(ge=0, le=1024), WHOLE]] | None = Field(
         default=None,
-        description="Batch sizes to capture CUDA graphs for (CUDA_GRAPHS), e.g. [1, 2, 4, 8]; [0] disables them.",
+        description="Batch sizes to capture CUDA graphs for, e.g. [1, 2, 4, 8]; [0] disables them.",
     )
     payload_limit: Annotated[int, Field(ge=1024, le=1_073_741_824), WHOLE] | None = Field(
-        default=None, description="Largest request body in bytes (PAYLOAD_LIMIT; TGI >= 2.4.1)."
+        default=None, description="Largest request body in bytes (TGI >= 2.4.1)."
     )
     graceful_termination_timeout: Annotated[int, Field(ge=1, le=3600), WHOLE] | None = Field(
         default=None,
-        description="Seconds TGI drains in-flight requests on shutdown (GRACEFUL_TERMINATION_TIMEOUT; TGI >= "
-        "3.2.2; TGI's own default is 90).",
+        description="Seconds TGI drains in-flight requests on shutdown (TGI >= 3.2.2; TGI's own default is 90).",
     )
     port: Annotated[int, Field(ge=1024, le=65535), WHOLE] = Field(
         default=8080,
-        description="Port TGI listens on inside the pod (env PORT; the image's own default is 80). "
-        "Unprivileged ports only.",
+        description="Port the engine listens on inside the pod. Unprivileged ports only.",
     )
     shm_size: MemoryQuantityOrEmpty = Field(
         default="",
@@ -168,7 +168,8 @@ class Gpu(ValuesModel):
 
     count: Annotated[int, Field(ge=1, le=8), WHOLE] = Field(
         default=1,
-        description="GPUs for the pod: the GPU resource limit and TGI's NUM_SHARD (TGI shards the model over them).",
+        description="GPUs for the pod: the GPU resource limit, and the engine shards the model over them (tensor "
+        "parallel).",
     )
     type: GpuTypeName | None = Field(
         default=None,
@@ -250,11 +251,11 @@ class Resources(ValuesModel):
 
 
 class HealthCheck(ValuesModel):
-    """Probes. TGI listens only once the model is loaded, so a startup probe carries the load budget."""
+    """Probes. The engine is healthy only once the model is loaded, so a startup probe carries the load budget."""
 
     startup_timeout_seconds: Annotated[int, Field(ge=60, le=86_400), WHOLE] = Field(
         default=1800,
-        description="Load budget: how long TGI may take to download and load the model before the pod is "
+        description="Load budget: how long the engine may take to download and load the model before the pod is "
         "restarted (startupProbe). Raise it for large models on slow links.",
     )
     initial_delay_seconds: Annotated[int, Field(ge=0, le=3600), WHOLE] = Field(
@@ -262,17 +263,17 @@ class HealthCheck(ValuesModel):
     )
     period_seconds: Annotated[int, Field(ge=1, le=300), WHOLE] = Field(
         default=3,
-        description="Readiness probe period on /health. With the startup probe's 2 s period the pod is Ready "
-        "within 5 s of TGI listening.",
+        description="Readiness probe period. With the startup probe's 2 s period the pod is Ready within 5 s of "
+        "the engine listening.",
     )
     timeout_seconds: Annotated[int, Field(ge=1, le=300), WHOLE] = Field(
-        default=10, description="Probe timeout (/health may run a one-token forward pass)."
+        default=10, description="Probe timeout (a health check may run a one-token forward pass)."
     )
     failure_threshold: Annotated[int, Field(ge=1, le=100), WHOLE] = Field(
         default=3, description="Failed readiness probes before the pod stops receiving traffic."
     )
     liveness_failure_threshold: Annotated[int, Field(ge=1, le=100), WHOLE] = Field(
         default=6,
-        description="Failed liveness probes (every 10 s on /info, which never waits for the GPU) before the "
+        description="Failed liveness probes (every 10 s, on a route that never waits for the GPU) before the "
         "container is restarted; a busy but healthy server is never killed.",
     )

@@ -17,7 +17,7 @@ FLOORS: dict[str, int] = {
     # 0, the core: what every workload type and engine shares.
     "workload": 0, "workload.problems": 0, "workload.paths": 0, "workload.quantities": 0, "workload.errors": 0,
     "workload.manifests": 0, "workload.yamlio": 0, "workload.kubeschema": 0, "workload.helm": 0,
-    "workload.chart_facts": 0, "workload.pydantic_errors": 0, "workload.models.common": 0,
+    "workload.chart_facts": 0, "workload.checks": 0, "workload.pydantic_errors": 0, "workload.models.common": 0,
     "workload.sizing.gpus": 0, "workload.sizing.metadata": 0, "workload.sizing": 0,
     "workload.engines.base": 0, "workload.engines.versions": 0,
     # 1, the engines: one package each, and the registry that finds them.
@@ -122,8 +122,7 @@ def test_the_checks_find_an_upward_import_and_a_circle() -> None:
 
 
 # The TGI facts that must live only in TGI's files: its environment names, its metric names, its own routes
-# and its image. TGI_FILES are those files; KNOWN_DEBT lists the places outside them that still name such a
-# fact, each with why (issue 19 moves them behind the seam): the list may only shrink.
+# and its image. TGI_FILES are those files; the core (the package and the templates) asks the engine instead.
 _TGI = next(e for e in all_engines() if e.name == "tgi")
 TGI_ONLY_ENV = sorted(set(_TGI.managed_env) - {"API_KEY"})  # API_KEY is also the helm-test script's own input
 TGI_FACT = re.compile(
@@ -134,9 +133,6 @@ TGI_FILES = (
     "charts/ml-inference-load/templates/_engine_tgi.tpl",
     "charts/ml-inference-load/dashboards/tgi.json",
 )
-KNOWN_DEBT = {
-    "src/workload/ops/verify.py",  # verify's metrics check reads tgi_request_count; the model from MODEL_ID
-}
 
 
 def _core_files() -> list[Path]:
@@ -155,8 +151,7 @@ def _generated(text: str) -> bool:
 def test_tgi_facts_live_in_tgi_files_only() -> None:
     texts = {str(f.relative_to(REPO_ROOT)): f.read_text(encoding="utf-8") for f in _core_files()}
     naming = {name for name, text in texts.items() if not _generated(text) and TGI_FACT.search(text)}
-    assert naming - KNOWN_DEBT == set(), "core files name a TGI fact; move it into the TGI engine"
-    assert KNOWN_DEBT - naming == set(), "paid debt: remove these from KNOWN_DEBT"
+    assert naming == set(), "core files name a TGI fact; move it into the TGI engine"
 
 
 def test_the_fact_pattern_finds_tgi_facts() -> None:

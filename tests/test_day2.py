@@ -17,7 +17,9 @@ from conftest import FIXTURES, missing
 from fake_apiserver import ClusterState, serving, write_kubeconfig
 from recordings import POD_NAME, log, pod, recording
 from simulated import Running, simulated
+from workload.chart_facts import ENGINE_ANNOTATION
 from workload.cli import app
+from workload.engines import DEFAULT_ENGINE
 from workload.engines.tgi.simulator import Settings
 from workload.errors import ExitCode
 from workload.kubeschema import CrdSchemas, builtin_errors
@@ -344,6 +346,21 @@ def test_verify_says_what_to_look_at(released: tuple[ClusterState, Kubectl, Runn
     assert "someone/else" in checks["info"].detail
 
 
+def test_verify_asks_the_engine_the_deployment_names(released: tuple[ClusterState, Kubectl, Running, str]) -> None:
+    """The chart annotates a Deployment whose engine is not the default; one this CLI does not know is one
+    failed check with what to do, not a stack trace."""
+    state, kube, _, url = released
+    deployment = recording("deployment.yaml")
+    deployment["metadata"].setdefault("annotations", {})[ENGINE_ANNOTATION] = DEFAULT_ENGINE
+    state.put(deployment)
+    assert all(c.ok for c in verify(kube, "qwen-small", url=url, gateway_url=url))
+    deployment["metadata"]["annotations"][ENGINE_ANNOTATION] = "from-the-future"
+    state.put(deployment)
+    checks = verify(kube, "qwen-small", url=url, gateway_url=url)
+    assert [(c.name, c.ok) for c in checks] == [("rollout", True), ("model loaded", False), ("gateway", False)]
+    assert "runs engine 'from-the-future', which this workload CLI does not know" in checks[1].detail
+
+
 def test_verify_on_a_cluster_without_the_gateway_api(released: tuple[ClusterState, Kubectl, Running, str]) -> None:
     """kubectl api-resources exits 0 with empty output for a missing group: no route check, no error."""
     state, kube, _, url = released
@@ -388,11 +405,12 @@ def test_verify_with_an_unreachable_url_fails_checks_not_the_command() -> None:
     [
         (["verify", "--url", "http://x", "-o", "xml"], 2, "'xml' is not one of"),
         (["validate", "examples/minimal.yaml", "-o", "xml"], 2, "'xml' is not one of"),
-        (["verify"], 2, "verify: give --release (a release in the cluster) or --url (a TGI server to check)"),
+        (["verify"], 2, "verify: give --release (a release in the cluster) or --url (a server to check)"),
+        (["verify", "--url", "http://x", "--engine", "nope"], 2, "verify: --engine 'nope' is not one of tgi"),
         (["render", "examples/minimal.yaml"], 3, "render: WORKLOAD_HELM=/nonexistent/helm: no such file"),
         (["deploy", "examples/minimal.yaml"], 3, "deploy: WORKLOAD_HELM=/nonexistent/helm: no such file"),
     ],
-    ids=["verify-format", "validate-format", "verify-nothing-to-check", "render-helm", "deploy-helm"],
+    ids=["verify-format", "validate-format", "verify-nothing-to-check", "verify-engine", "render-helm", "deploy-helm"],
 )
 def test_failures_are_one_line_with_their_exit_code(
     monkeypatch: pytest.MonkeyPatch, args: list[str], code: int, message: str

@@ -23,7 +23,9 @@ from conftest import (
     helm_path,
     helm_template,
     is_test_hook,
+    render_docs,
 )
+from workload.chart_facts import ENGINE_ANNOTATION
 from workload.engines import DEFAULT_ENGINE, engine, engine_names
 from workload.generate.schema import values_schema
 from workload.kubeschema import CrdSchemas, builtin_errors
@@ -344,6 +346,24 @@ def test_notes_tell_how_to_reach_and_watch_the_service(helm: Path, tmp_path: Pat
     assert "port-forward service/llama-3-2-1b 8080:80" in text_
     assert "https://llama-3-2-1b.llm.example.com/generate" in text_
     assert "get externalsecret llama-3-2-1b-hf-token" in text_
+
+
+def test_the_deployment_names_its_engine_unless_it_is_the_default(helm: Path, tmp_path: Path) -> None:
+    """`workload verify` reads the engine from the annotation; the default engine's renders carry none (so they
+    are unchanged). A copy of the chart whose default engine is another one shows the annotation rendered."""
+    assert ENGINE_ANNOTATION not in by_kind(render_docs(helm, text("bundled-example")), "Deployment")["metadata"].get(
+        "annotations", {}
+    )
+    chart = tmp_path / "chart"
+    shutil.copytree(CHART, chart)
+    facts = chart / "templates" / "_facts.tpl"
+    default = f'"defaultEngine": "{DEFAULT_ENGINE}"'
+    assert default in facts.read_text(encoding="utf-8")
+    facts.write_text(facts.read_text(encoding="utf-8").replace(default, '"defaultEngine": "another"'))
+    command = [str(helm), "template", "demo", str(chart), "-f", str(DOCUMENTS["bundled-example"])]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    deployment = by_kind([d for d in yaml.safe_load_all(result.stdout) if d], "Deployment")
+    assert deployment["metadata"]["annotations"] == {ENGINE_ANNOTATION: DEFAULT_ENGINE}
 
 
 def test_rendering_is_deterministic() -> None:

@@ -21,6 +21,9 @@ CHART_LABEL_KEYS = (
 # Keys of the Secrets the ExternalSecrets write.
 HF_TOKEN_SECRET_KEY = "token"
 API_KEY_SECRET_KEY = "api-key"
+# The Deployment annotation naming the engine that serves, so `verify` asks the right engine; rendered only
+# for an engine other than the default (engines.DEFAULT_ENGINE), so a default release renders as before.
+ENGINE_ANNOTATION = "ml-inference-load.io/engine"
 
 # Variables the chart sets itself for every engine, and the values field a user should change instead; each
 # engine adds its own (workload/engines/<name>: Engine.managed_env).

@@ -23,7 +23,7 @@ from workload.validation import CheckedFile, check_values_file
 from workload.yamlio import key_lines, line_of
 
 if TYPE_CHECKING:
-    from workload.engines.tgi.check import Check
+    from workload.checks import Check
     from workload.engines.tgi.memory import Plan
 
 # The day-2 modules (kubectl, HTTP, SSE) and the table renderer are imported by the commands that use
@@ -235,17 +235,21 @@ def verify(
     namespace: Annotated[str, typer.Option("--namespace", "-n", help="Namespace of the release.")] = "default",
     context: Annotated[str | None, typer.Option(help="kubectl context (default: current).")] = None,
     url: Annotated[
-        str | None, typer.Option(help="Call TGI here instead of through a port-forward to the Service.")
+        str | None, typer.Option(help="Call the engine here instead of through a port-forward to the Service.")
     ] = None,
     gateway_url: Annotated[
         str | None, typer.Option(help="Reach the gateway here (Host header = route host) instead of https://host.")
     ] = None,
     model_id: Annotated[
-        str | None, typer.Option(help="Without --release: the model /info must report (default: any).")
+        str | None, typer.Option(help="Without --release: the model the server must report (default: any).")
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option(help="Without --release: the engine at --url (default: the default engine).")
     ] = None,
     output: Annotated[Output, typer.Option("--output", "-o", help="Report format.")] = Output.text,
 ) -> None:
-    """Check a running release: rollout, model load, /health, /info, generate, stream, chat, /metrics, gateway.
+    """Check a running release: rollout, model load, the engine's health, model and request routes, its
+    metrics, and the gateway. The release's Deployment says which engine it runs.
 
     With --url and no --release, only the HTTP checks run, and no cluster is needed: a team checking its
     gateway from outside. The API key then comes from the WORKLOAD_API_KEY environment variable.
@@ -258,10 +262,15 @@ def verify(
         checks = run_checks(Kubectl(namespace, context), release, url=url, gateway_url=gateway_url)
         title = f"workload verify {release} ({namespace})"
     elif url is not None:
-        checks = verify_url(url, model_id or "", os.environ.get("WORKLOAD_API_KEY", ""))
+        from workload.engines import DEFAULT_ENGINE, engine_names  # noqa: PLC0415
+
+        if (engine := engine or DEFAULT_ENGINE) not in engine_names():
+            err.print(f"verify: --engine {engine!r} is not one of {', '.join(engine_names())}", markup=False)
+            raise typer.Exit(ExitCode.USAGE)
+        checks = verify_url(url, model_id or "", os.environ.get("WORKLOAD_API_KEY", ""), engine)
         title = f"workload verify {url}"
     else:
-        err.print("verify: give --release (a release in the cluster) or --url (a TGI server to check)", markup=False)
+        err.print("verify: give --release (a release in the cluster) or --url (a server to check)", markup=False)
         raise typer.Exit(ExitCode.USAGE)
     print_checks(checks, title, output)
     if not all(c.ok for c in checks):

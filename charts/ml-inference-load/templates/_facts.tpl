@@ -5,6 +5,7 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
   "chart": {
     "apiKeySecretKey": "api-key",
     "containerName": "inference",
+    "engineAnnotation": "ml-inference-load.io/engine",
     "hfTokenSecretKey": "token",
     "name": "ml-inference-load",
     "portName": "http",
@@ -19,6 +20,7 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
     "NUMBA_CACHE_DIR": "nothing (the chart points it at the writable /tmp)",
     "SIMULATOR_TOKEN_DELAY_MS": "simulator.tokenDelayMs"
   },
+  "defaultEngine": "tgi",
   "engines": {
     "tgi": {
       "apiKeyEnv": "API_KEY",

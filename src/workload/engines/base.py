@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from workload.problems import Problem
 
-if TYPE_CHECKING:  # annotations only: the workload type sits above the engines and calls them
+if TYPE_CHECKING:
+    from workload.checks import Check  # annotations only: the workload type sits above the engines and calls them
     from workload.models.ml_inference_load.values import MlInferenceLoad
 
 
@@ -62,6 +63,28 @@ class LogFailure:
 Rules = Callable[["MlInferenceLoad"], Iterator[Problem]]
 
 
+class Verifier(Protocol):
+    """What `workload verify` asks the engine (engines/<name>/verify.py, imported only by verify)."""
+
+    request_checks: tuple[str, ...]  # the names run_request_checks returns, in order
+
+    def model_id(self, container: Mapping[str, Any]) -> str:
+        """The model the release's engine container is told to serve."""
+        ...
+
+    def run_request_checks(self, url: str, api_key: str, model_id: str) -> list[Check]:
+        """The engine's own routes, in order: health, the model served (model_id if given), then requests."""
+        ...
+
+    def gateway_checks(self, url: str, api_key: str, host: str) -> list[Check]:
+        """The few cheap checks that prove a route through the gateway (Host header `host`)."""
+        ...
+
+    def metric_total(self, url: str, api_key: str, name: str) -> float | None:
+        """Sum of one metric's samples on the engine's /metrics, or None when absent or unreachable."""
+        ...
+
+
 @dataclass(frozen=True)
 class Engine:
     """One inference engine behind the values contract."""
@@ -90,6 +113,7 @@ class Engine:
     simulator_script: str  # charts/<chart>/files/<file>, the simulator pod's script
     check_script: str  # charts/<chart>/files/<file>, the helm-test pod's script
     docs_url: str  # the engine's documentation, linked from the catalog entry
+    verifier: Callable[[], Verifier]  # imports the engine's verify module when asked (not at start-up)
 
     def template_facts(self) -> dict[str, Any]:
         """What the chart's templates read about this engine (templates/_facts.tpl, engines.<name>)."""

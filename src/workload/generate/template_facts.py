@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from workload import chart_facts
-from workload.engines import all_engines
+from workload.engines import DEFAULT_ENGINE, all_engines
 from workload.models.ml_inference_load.rules import MESSAGES
 from workload.sizing.gpus import GPU_TYPES
 
@@ -22,12 +22,14 @@ def template_facts() -> dict[str, Any]:
             "servicePort": chart_facts.SERVICE_PORT,
             "hfTokenSecretKey": chart_facts.HF_TOKEN_SECRET_KEY,
             "apiKeySecretKey": chart_facts.API_KEY_SECRET_KEY,
+            "engineAnnotation": chart_facts.ENGINE_ANNOTATION,
         },
         "chartEnv": chart_facts.CHART_ENV,
         "secretLikeEnv": chart_facts.SECRET_LIKE_ENV,
         "gpuProducts": {name: gpu.product for name, gpu in GPU_TYPES.items()},
         "messages": MESSAGES,
         "engines": {engine.name: engine.template_facts() for engine in all_engines()},
+        "defaultEngine": DEFAULT_ENGINE,
     }
 
 

@@ -132,12 +132,15 @@ def secret_value(kube: Kubectl, name: str, key: str) -> str | None:
     return base64.b64decode(secret["data"][key]).decode()
 
 
+def container_spec(deployment: dict[str, Any], container: str = CONTAINER_NAME) -> dict[str, Any]:
+    """One container of a Deployment ({} when it has none by that name)."""
+    specs = deployment["spec"]["template"]["spec"].get("containers", [])
+    return next((spec for spec in specs if spec["name"] == container), {})
+
+
 def container_env(deployment: dict[str, Any], container: str = CONTAINER_NAME) -> dict[str, Any]:
     """name -> literal value, or the valueFrom mapping, of one container of a Deployment."""
-    for spec in deployment["spec"]["template"]["spec"].get("containers", []):
-        if spec["name"] == container:
-            return {e["name"]: e.get("value", e.get("valueFrom")) for e in spec.get("env", [])}
-    return {}
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container_spec(deployment, container).get("env", [])}
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

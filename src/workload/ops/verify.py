@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
 
-from workload.chart_facts import CHART_NAME, SERVICE_PORT
+from workload.chart_facts import CHART_NAME, ENGINE_ANNOTATION, SERVICE_PORT
+from workload.checks import Check
 from workload.engines import DEFAULT_ENGINE
 from workload.engines import engine as engine_named
-from workload.engines.tgi.check import (
-    Check,
-    TgiClient,
-    check_chat_completion,
-    check_health,
-    check_info,
-    metric_total,
-    request_checks,
-)
+from workload.engines.base import Engine
 from workload.errors import ClusterError
-from workload.ops.kube import Kubectl, container_env, secret_value
+from workload.ops.kube import Kubectl, container_env, container_spec, secret_value
 from workload.ops.phases import Phase, condition, read_log
 
 
@@ -49,13 +41,13 @@ def check_rollout(deployment: dict[str, Any] | None, release: str, namespace: st
     )
 
 
-def check_model_loaded(kube: Kubectl, deployment: dict[str, Any]) -> Check:
+def check_model_loaded(kube: Kubectl, deployment: dict[str, Any], engine: Engine) -> Check:
     labels = deployment["spec"]["selector"]["matchLabels"]
     pods = sorted(kube.find("pods", labels), key=lambda p: p["metadata"].get("creationTimestamp", ""))
     if not pods:
         return Check("model loaded", False, "no pod", "kubectl describe deployment")
     pod = pods[-1]["metadata"]["name"]
-    log = read_log(kube.logs(pod).splitlines())
+    log = read_log(kube.logs(pod).splitlines(), engine)
     if log.diagnosis:
         return Check(
             "model loaded", False, f"{log.diagnosis.problem} ({log.diagnosis.evidence[:120]})", log.diagnosis.fix
@@ -119,8 +111,15 @@ def check_autoscaler(kube: Kubectl, deployment: dict[str, Any]) -> Check | None:
                  "HPA: install prometheus-adapter with docs/autoscaling/prometheus-adapter-rules.yaml")  # fmt: skip
 
 
-def _api_key(kube: Kubectl, env: dict[str, Any]) -> str:
-    ref = (env.get("API_KEY") or {}).get("secretKeyRef") if isinstance(env.get("API_KEY"), dict) else None
+def engine_of(deployment: dict[str, Any]) -> Engine:
+    """The engine a release runs: the chart's annotation names it, unless it is the default."""
+    annotations = deployment["metadata"].get("annotations") or {}
+    return engine_named(annotations.get(ENGINE_ANNOTATION, DEFAULT_ENGINE))
+
+
+def _api_key(kube: Kubectl, env: dict[str, Any], engine: Engine) -> str:
+    found = env.get(engine.api_key_env)
+    ref = found.get("secretKeyRef") if isinstance(found, dict) else None
     if not ref:
         return ""
     return secret_value(kube, ref["name"], ref["key"]) or ""
@@ -130,15 +129,16 @@ def _skipped(names: list[str], reason: str) -> list[Check]:
     return [Check(name, False, f"skipped: {reason}") for name in names]
 
 
-HTTP_CHECKS = ["health", "info", "generate", "generate_stream", "chat_completion", "metrics"]
+def http_check_names(engine: Engine) -> list[str]:
+    return [*engine.verifier().request_checks, "metrics"]
 
 
-def http_checks(client: TgiClient, model_id: str) -> list[Check]:
-    engine = engine_named(DEFAULT_ENGINE)  # the only engine so far; the next reads it from the release
-    counter = engine.signals.successes
-    before = metric_total(client, counter)
-    checks = request_checks(client, model_id)
-    after = metric_total(client, counter)
+def http_checks(engine: Engine, url: str, api_key: str, model_id: str) -> list[Check]:
+    """The engine's request checks, and that its success counter grew with them."""
+    verifier, counter = engine.verifier(), engine.signals.successes
+    before = verifier.metric_total(url, api_key, counter)
+    checks = verifier.run_request_checks(url, api_key, model_id)
+    after = verifier.metric_total(url, api_key, counter)
     if before is None or after is None:
         checks.append(Check("metrics", False, f"{counter} not in /metrics", f"is this a {engine.title} server?"))
     elif after > before:
@@ -149,35 +149,24 @@ def http_checks(client: TgiClient, model_id: str) -> list[Check]:
     return checks
 
 
-def verify_url(
-    url: str, model_id: str, api_key: str, client_factory: Callable[..., TgiClient] = TgiClient
-) -> list[Check]:
-    """The HTTP checks alone, against a TGI server or gateway at `url`: no cluster needed."""
-    return http_checks(client_factory(url, api_key), model_id)
+def verify_url(url: str, model_id: str, api_key: str, engine: str = DEFAULT_ENGINE) -> list[Check]:
+    """The HTTP checks alone, against a server or gateway at `url`: no cluster needed."""
+    return http_checks(engine_named(engine), url, api_key, model_id)
 
 
-def gateway_check(
-    route: dict[str, Any], api_key: str, gateway_url: str | None, client_factory: Callable[..., TgiClient]
-) -> Check:
+def gateway_check(engine: Engine, route: dict[str, Any], api_key: str, gateway_url: str | None) -> Check:
     host = (route.get("spec", {}).get("hostnames") or [""])[0]
-    client = client_factory(gateway_url or f"https://{host}", api_key, host if gateway_url else "")
-    health, info, chat = check_health(client), check_info(client, ""), check_chat_completion(client)
-    if health.ok and info.ok and chat.ok:
-        return Check("gateway", True, f"{host}: /health, /info and a chat completion answer ({info.detail})")
-    failed = next(check for check in (health, info, chat) if not check.ok)
+    found = engine.verifier().gateway_checks(gateway_url or f"https://{host}", api_key, host if gateway_url else "")
+    if all(check.ok for check in found):
+        return Check("gateway", True, f"{host}: " + "; ".join(f"{c.name} {c.detail}" for c in found))
+    failed = next(check for check in found if not check.ok)
     return Check("gateway", False, f"{host}: {failed.name} {failed.detail}",
                  f"kubectl -n {route['metadata'].get('namespace', '')} describe httproute "
                  f"{route['metadata']['name']} (Accepted/ResolvedRefs); DNS of {host}; "
                  "the Gateway's allowedRoutes")  # fmt: skip
 
 
-def verify(
-    kube: Kubectl,
-    release: str,
-    url: str | None = None,
-    gateway_url: str | None = None,
-    client_factory: Callable[..., TgiClient] = TgiClient,
-) -> list[Check]:
+def verify(kube: Kubectl, release: str, url: str | None = None, gateway_url: str | None = None) -> list[Check]:
     """Every check, in the order of the testing plan; a failed step skips the ones that need it."""
     try:
         deployment = find_deployment(kube, release)
@@ -185,13 +174,20 @@ def verify(
         return [Check("rollout", False, f"cannot read the cluster: {error}", "kubectl config current-context")]
     checks = [check_rollout(deployment, release, kube.namespace)]
     if deployment is None:
-        return checks + _skipped(["model loaded", *HTTP_CHECKS, "gateway"], "no Deployment")
-    checks.append(check_model_loaded(kube, deployment))
+        names = http_check_names(engine_named(DEFAULT_ENGINE))
+        return checks + _skipped(["model loaded", *names, "gateway"], "no Deployment")
+    try:
+        engine = engine_of(deployment)
+    except KeyError as unknown:
+        name = deployment["metadata"]["name"]
+        detail = f"deployment/{name} runs engine {unknown}, which this workload CLI does not know"
+        checks.append(Check("model loaded", False, detail, "upgrade the workload CLI to the chart's version"))
+        return checks + _skipped(["gateway"], "unknown engine")
+    checks.append(check_model_loaded(kube, deployment, engine))
     if (scaler := check_autoscaler(kube, deployment)) is not None:
         checks.append(scaler)
-    env = container_env(deployment)
-    api_key = _api_key(kube, env)
-    model_id = str(env.get("MODEL_ID", ""))
+    api_key = _api_key(kube, container_env(deployment), engine)
+    model_id = engine.verifier().model_id(container_spec(deployment))
     name = deployment["metadata"]["name"]
     with ExitStack() as stack:
         base = url
@@ -201,11 +197,12 @@ def verify(
                 base = f"http://127.0.0.1:{port}"
             except ClusterError as error:
                 checks.append(Check("health", False, str(error), f"kubectl -n {kube.namespace} get endpoints {name}"))
-                return checks + _skipped([*HTTP_CHECKS[1:], "gateway"], "no connection to the Service")
-        checks += http_checks(client_factory(base, api_key), model_id)
+                skipped = [*http_check_names(engine)[1:], "gateway"]
+                return checks + _skipped(skipped, "no connection to the Service")
+        checks += http_checks(engine, base, api_key, model_id)
     routes = kube.find("httproutes", {"app.kubernetes.io/instance": release}) if _has_routes(kube) else []
     if routes:
-        checks.append(gateway_check(routes[0], api_key, gateway_url, client_factory))
+        checks.append(gateway_check(engine, routes[0], api_key, gateway_url))
     return checks
 
 

@@ -8,7 +8,7 @@ router), docs/reference/gpu-memory.md (the start rule `workload size` follows).
 
 from __future__ import annotations
 
-from workload.engines.base import Engine, ImageFacts, Probes, Signals
+from workload.engines.base import Engine, ImageFacts, Probes, Signals, Verifier
 from workload.engines.tgi.log import LOG_FAILURES
 from workload.engines.tgi.rules import DEFAULT_DRAIN_SECONDS, MESSAGES, VERSION_GATES, drain_seconds, rules
 
@@ -42,6 +42,13 @@ ROUTES = (
     "/", "/generate", "/generate_stream", "/v1/chat/completions", "/v1/completions", "/v1/models", "/info",
     "/health", "/tokenize",
 )  # fmt: skip
+
+
+def _verifier() -> Verifier:
+    from workload.engines.tgi.verify import VERIFIER  # noqa: PLC0415  (only `verify` needs it)
+
+    return VERIFIER
+
 
 ENGINE = Engine(
     name="tgi",
@@ -78,4 +85,5 @@ ENGINE = Engine(
     simulator_script="tgi_simulator.py",
     check_script="tgi_check.py",
     docs_url="https://huggingface.co/docs/text-generation-inference",
+    verifier=_verifier,
 )

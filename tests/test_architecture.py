@@ -19,7 +19,7 @@ FLOORS: dict[str, int] = {
     "workload.manifests": 0, "workload.yamlio": 0, "workload.kubeschema": 0, "workload.helm": 0,
     "workload.chart_facts": 0, "workload.checks": 0, "workload.pydantic_errors": 0, "workload.models.common": 0,
     "workload.sizing.gpus": 0, "workload.sizing.metadata": 0, "workload.sizing": 0,
-    "workload.engines.base": 0, "workload.engines.versions": 0,
+    "workload.engines.base": 0, "workload.engines.progress": 0, "workload.engines.versions": 0,
     # 1, the engines: one package each, and the registry that finds them.
     "workload.engines": 1,
     # 2, the workload types (their contract and rules), and what is made from them.

@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from workload.problems import Problem
 
 if TYPE_CHECKING:
-    from workload.checks import Check  # annotations only: the workload type sits above the engines and calls them
+    from workload.checks import Check
+    from workload.engines.progress import (
+        LogState,  # annotations only: the workload type sits above the engines and calls them
+    )
     from workload.models.ml_inference_load.values import MlInferenceLoad
 
 
@@ -109,6 +112,7 @@ class Engine:
     rules: Rules  # the engine's own cross-field rules, in the order its partial checks them
     drain_seconds: Callable[[MlInferenceLoad], int]  # the drain the values ask for
     log_failures: tuple[LogFailure, ...]  # first match wins
+    read_progress: Callable[[LogState, str], None]  # moves the phase and progress on by one log line
     dashboard: str  # charts/<chart>/dashboards/<file>
     simulator_script: str  # charts/<chart>/files/<file>, the simulator pod's script
     check_script: str  # charts/<chart>/files/<file>, the helm-test pod's script

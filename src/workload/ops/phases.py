@@ -1,118 +1,36 @@
-"""Where a TGI pod is on its way to serving, and why it failed: read from pod status, events and TGI's log.
+"""Where an engine's pod is on its way to serving, and why it failed: read from pod status, events and the
+engine's log (each engine reads its own lines: Engine.read_progress and Engine.log_failures).
 
 Pure functions over Kubernetes objects and log text, so they are tested on recorded objects and on real
-TGI log lines (tests/fixtures/recordings/); `workload deploy` and `workload verify` call them on live data.
+engine log lines (tests/fixtures/recordings/); `workload deploy` and `workload verify` call them on live data.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from workload.chart_facts import CONTAINER_NAME
 from workload.engines import DEFAULT_ENGINE
 from workload.engines import engine as engine_named
 from workload.engines.base import Engine
+from workload.engines.progress import Cause, Diagnosis, LogState, Phase
 from workload.ops.kube import strip_ansi
 
-
-class Phase(Enum):
-    """The phases a person recognises, in order."""
-
-    SCHEDULING = "scheduling"
-    PULLING_IMAGE = "pulling the image"
-    STARTING = "starting TGI"
-    DOWNLOADING = "downloading weights"
-    LOADING = "loading shards"
-    WARMING_UP = "warming up"
-    READY = "ready"
-
-
-class Cause(Enum):
-    """Kinds of failure that may still resolve themselves, so `deploy` waits before calling them fatal."""
-
-    UNSCHEDULABLE = "unschedulable"  # a cluster autoscaler may still add a node
-    IMAGE_PULL = "image pull"  # a first pull error may be transient; BackOff is not
-    PROBE = "probe"  # a readiness probe may fail a few times just after warm-up
-    OTHER = "other"
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """A failure: what went wrong, the fix, and the line or message that shows it."""
-
-    problem: str
-    fix: str
-    evidence: str = ""
-    cause: Cause = Cause.OTHER
-
-
-@dataclass
-class LogState:
-    """What TGI's log says so far."""
-
-    phase: Phase = Phase.STARTING
-    model: str = ""
-    cache_hit: bool = False
-    files_done: int = 0
-    files_total: int = 0
-    current_file: str = ""
-    shards_total: int = 0
-    shards_ready: int = 0
-    max_batch_total_tokens: int | None = None
-    diagnosis: Diagnosis | None = None
-    seen: list[str] = field(default_factory=list)
-
-    @property
-    def loaded(self) -> bool:
-        """The weights were downloaded, or found in the cache."""
-        return self.phase in (Phase.LOADING, Phase.WARMING_UP, Phase.READY) or self.cache_hit
-
-    def detail(self) -> str:
-        if self.phase is Phase.DOWNLOADING:
-            progress = f" {self.files_done}/{self.files_total} files" if self.files_total else ""
-            current = f", now {self.current_file}" if self.current_file else ""
-            return f"{self.model}{progress}{current}"
-        if self.phase is Phase.LOADING and self.shards_total:
-            return f"{self.shards_ready}/{self.shards_total} shards ready"
-        if self.phase is Phase.READY and self.max_batch_total_tokens:
-            return f"max batch total tokens {self.max_batch_total_tokens}"
-        return "weights found in the cache" if self.cache_hit and self.phase is Phase.LOADING else ""
+__all__ = ["Cause", "Diagnosis", "LogState", "Phase"]  # where deploy, verify and the tests have read them
 
 
 def read_log(lines: Iterable[str], engine: Engine | None = None) -> LogState:
-    """Fold TGI's log lines into a LogState (phase, progress, and the first failure seen, by the engine's
-    failure lines: the default engine's when none is given)."""
-    failures = (engine or engine_named(DEFAULT_ENGINE)).log_failures
+    """Fold an engine's log lines into a LogState (phase and progress by the engine's reader, and the first
+    failure seen, by its failure lines): the default engine's when none is given."""
+    engine = engine or engine_named(DEFAULT_ENGINE)
+    failures = engine.log_failures
     state = LogState()
     for raw in lines:
         line = strip_ansi(raw).rstrip()
         if not line:
             continue
-        if m := re.search(r"Starting check and download process for (\S+)", line):
-            state.phase, state.model = Phase.DOWNLOADING, m[1]
-        elif "Files are already present on the host" in line:
-            state.cache_hit = True
-        elif m := re.search(r"Download file: (\S+)", line):
-            state.current_file = m[1]
-        elif m := re.search(r"Download: \[(\d+)/(\d+)\]", line):
-            state.files_done, state.files_total = int(m[1]), int(m[2])
-        elif "Successfully downloaded weights" in line:
-            state.phase, state.current_file = Phase.LOADING, ""
-        elif m := re.search(r"Starting shard rank=(\d+)", line):
-            state.phase = Phase.LOADING
-            state.shards_total = max(state.shards_total, int(m[1]) + 1)
-        elif re.search(r"Shard ready in", line):
-            state.shards_ready += 1
-        elif "Warming up model" in line:
-            state.phase = Phase.WARMING_UP
-        elif m := re.search(r"Setting max batch total tokens to (\d+)", line):
-            state.max_batch_total_tokens = int(m[1])
-        elif re.search(r"\bConnected$", line):
-            state.phase = Phase.READY
+        engine.read_progress(state, line)
         if state.diagnosis is None:
             for failure in failures:
                 if m := failure.pattern.search(line):

@@ -9,7 +9,7 @@ router), docs/reference/gpu-memory.md (the start rule `workload size` follows).
 from __future__ import annotations
 
 from workload.engines.base import Engine, ImageFacts, Probes, Signals, Verifier
-from workload.engines.tgi.log import LOG_FAILURES
+from workload.engines.tgi.log import LOG_FAILURES, read_progress
 from workload.engines.tgi.rules import DEFAULT_DRAIN_SECONDS, MESSAGES, VERSION_GATES, drain_seconds, rules
 
 # Variables the chart sets for TGI, and the values field a user should change instead (the chart sets
@@ -81,6 +81,7 @@ ENGINE = Engine(
     rules=rules,
     drain_seconds=drain_seconds,
     log_failures=LOG_FAILURES,
+    read_progress=read_progress,
     dashboard="tgi.json",
     simulator_script="tgi_simulator.py",
     check_script="tgi_check.py",

@@ -14,11 +14,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from workload.problems import Problem
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the workload type sits above the engines and calls them
     from workload.checks import Check
-    from workload.engines.progress import (
-        LogState,  # annotations only: the workload type sits above the engines and calls them
-    )
+    from workload.engines.progress import LogState
     from workload.models.ml_inference_load.values import MlInferenceLoad
 
 

@@ -176,10 +176,10 @@ def verify(kube: Kubectl, release: str, url: str | None = None, gateway_url: str
     if deployment is None:
         names = http_check_names(engine_named(DEFAULT_ENGINE))
         return checks + _skipped(["model loaded", *names, "gateway"], "no Deployment")
+    name = deployment["metadata"]["name"]
     try:
         engine = engine_of(deployment)
     except KeyError as unknown:
-        name = deployment["metadata"]["name"]
         detail = f"deployment/{name} runs engine {unknown}, which this workload CLI does not know"
         checks.append(Check("model loaded", False, detail, "upgrade the workload CLI to the chart's version"))
         return checks + _skipped(["gateway"], "unknown engine")
@@ -188,7 +188,6 @@ def verify(kube: Kubectl, release: str, url: str | None = None, gateway_url: str
         checks.append(scaler)
     api_key = _api_key(kube, container_env(deployment), engine)
     model_id = engine.verifier().model_id(container_spec(deployment))
-    name = deployment["metadata"]["name"]
     with ExitStack() as stack:
         base = url
         if base is None:

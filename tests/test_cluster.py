@@ -34,6 +34,7 @@ from recordings import pod as recorded_pod
 from simulated import simulated
 from workload import __version__
 from workload.cli import app
+from workload.engines import DEFAULT_ENGINE, engine
 from workload.engines.tgi.check import Check
 from workload.engines.tgi.simulator import Settings
 from workload.ops.kube import Kubectl
@@ -41,6 +42,7 @@ from workload.ops.phases import pod_diagnosis
 from workload.ops.verify import check_autoscaler, find_deployment
 from workload.paths import REPO_ROOT
 
+TGI = engine(DEFAULT_ENGINE)
 MINIMAL = EXAMPLES / "minimal.yaml"
 
 
@@ -478,7 +480,7 @@ def test_recordings_say_what_the_control_plane_writes(cluster: ControlPlane, tmp
         time.sleep(1)
     recorded = recorded_pod("unschedulable")
     assert differences(recorded["status"], pending[0]["status"]) == []
-    real, constructed = pod_diagnosis(pending[0], []), pod_diagnosis(recorded, [])
+    real, constructed = pod_diagnosis(pending[0], [], TGI), pod_diagnosis(recorded, [], TGI)
     assert real is not None
     assert constructed is not None
     assert real.problem == constructed.problem
@@ -612,13 +614,13 @@ def test_autoscalers_are_accepted_and_a_shared_rwo_cache_is_refused(
     """The ScaledObject (against KEDA's CRD) and the HPA, as the API server admits them (server dry run);
     `workload deploy` refuses a ReadWriteOnce cache shared by two replicas before anything is installed."""
     monitored = "monitoring:\n  serviceMonitor:\n    enabled: true\n"
-    for engine in ("keda", "hpa"):
-        extra = f"scaling:\n  autoscaling:\n    enabled: true\n    engine: {engine}\n    maxReplicas: 3\n"
+    for scaler in ("keda", "hpa"):
+        extra = f"scaling:\n  autoscaling:\n    enabled: true\n    engine: {scaler}\n    maxReplicas: 3\n"
         values = values_file(tmp_path, monitored + extra)
         crds.kubectl("create", "namespace", "autoscaled", check=False)
         result = helm(crds, "helm4", "install", "scaled", str(CHART), "-n", "autoscaled", "-f", str(values),
                       "--dry-run=server")  # fmt: skip
-        assert ("kind: ScaledObject" if engine == "keda" else "kind: HorizontalPodAutoscaler") in result.stdout
+        assert ("kind: ScaledObject" if scaler == "keda" else "kind: HorizontalPodAutoscaler") in result.stdout
         assert "kind: PodDisruptionBudget" in result.stdout
     monkeypatch.setenv("KUBECONFIG", str(crds.kubeconfig()))
     monkeypatch.setenv("WORKLOAD_HELM", str(helm_path("helm4")))

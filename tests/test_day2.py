@@ -5,6 +5,7 @@ against the TGI test server. See tests/fixtures/recordings/README.md for what th
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from recordings import POD_NAME, log, pod, recording
 from simulated import Running, simulated
 from workload.chart_facts import ENGINE_ANNOTATION
 from workload.cli import app
-from workload.engines import DEFAULT_ENGINE
+from workload.engines import DEFAULT_ENGINE, engine
 from workload.engines.tgi.simulator import Settings
 from workload.errors import ExitCode
 from workload.kubeschema import CrdSchemas, builtin_errors
@@ -36,11 +37,21 @@ from workload.ops.deploy import (
     watch,
 )
 from workload.ops.kube import Kubectl
-from workload.ops.phases import Cause, Diagnosis, LogState, Phase, pod_diagnosis, read_log, stuck_diagnosis
+from workload.ops.phases import (
+    Cause,
+    Diagnosis,
+    LogState,
+    Phase,
+    creation_diagnosis,
+    pod_diagnosis,
+    read_log,
+    stuck_diagnosis,
+)
 from workload.ops.verify import verify
 from workload.paths import tools_bin
 
 NAMESPACE = "ml-inference"
+TGI = engine(DEFAULT_ENGINE)
 LABELS = {
     "app": "qwen-small",
     "app.kubernetes.io/name": "ml-inference-load",
@@ -139,7 +150,7 @@ def test_ansi_colours_do_not_hide_lines() -> None:
     ],
 )
 def test_pod_status_failures_are_diagnosed(status: str, problem: str) -> None:
-    diagnosis = pod_diagnosis(pod(status), [])
+    diagnosis = pod_diagnosis(pod(status), [], TGI)
     assert diagnosis is not None
     assert diagnosis.problem.startswith(problem)
     assert diagnosis.fix
@@ -153,7 +164,7 @@ READINESS_503 = event("Unhealthy", "Readiness probe failed: HTTP probe failed wi
 
 
 def test_a_crash_loop_without_a_known_error_says_where_to_look() -> None:
-    diagnosis = stuck_diagnosis(pod("crash-loop"), [], LogState())
+    diagnosis = stuck_diagnosis(pod("crash-loop"), [], LogState(), TGI)
     assert diagnosis is not None
     assert diagnosis.problem.startswith("the TGI container keeps exiting (exit code ")
     assert f"kubectl logs {POD_NAME} -c inference --previous" in diagnosis.fix
@@ -162,18 +173,46 @@ def test_a_crash_loop_without_a_known_error_says_where_to_look() -> None:
 def test_a_startup_probe_that_kills_the_container_names_the_budget() -> None:
     # The kubelet's event when the startup probe's failureThreshold runs out (pkg/kubelet/prober).
     killing = event("Killing", "Container inference failed startup probe, will be restarted")
-    diagnosis = stuck_diagnosis(pod("crash-loop"), [killing], LogState())
+    diagnosis = stuck_diagnosis(pod("crash-loop"), [killing], LogState(), TGI)
     assert diagnosis is not None
     assert "healthCheck.startupTimeoutSeconds" in diagnosis.fix
 
 
 def test_a_readiness_probe_failing_after_connected_is_stuck_only_then() -> None:
     connected = read_log(log("cache-hit-ready.log").splitlines())
-    diagnosis = stuck_diagnosis(pod("running"), [READINESS_503], connected)
+    diagnosis = stuck_diagnosis(pod("running"), [READINESS_503], connected, TGI)
     assert diagnosis is not None
     assert diagnosis.cause is Cause.PROBE
-    assert stuck_diagnosis(pod("running"), [READINESS_503], LogState(phase=Phase.LOADING)) is None  # still loading
-    assert stuck_diagnosis(pod("running"), [], connected) is None
+    assert stuck_diagnosis(pod("running"), [READINESS_503], LogState(phase=Phase.LOADING), TGI) is None  # still loading
+    assert stuck_diagnosis(pod("running"), [], connected, TGI) is None
+
+
+def test_diagnoses_and_phases_name_the_engine_they_are_given() -> None:
+    # The core's words come from the engine's facts: another engine's pod is never called TGI's.
+    other = dataclasses.replace(
+        TGI, name="other", title="Other", image=dataclasses.replace(TGI.image, root_only_since=None),
+        probes=dataclasses.replace(TGI.probes, readiness_failing="read Other's log"),
+    )  # fmt: skip
+    connected = read_log(log("cache-hit-ready.log").splitlines())
+    refusal = [event("FailedCreate", "pods is forbidden: violates PodSecurity")]
+    found = [
+        pod_diagnosis(pod("image-pull-backoff"), [], other),
+        stuck_diagnosis(pod("crash-loop"), [], LogState(), other),
+        stuck_diagnosis(pod("running"), [READINESS_503], connected, other),
+        creation_diagnosis(refusal, other),
+        creation_diagnosis(refusal, TGI),
+    ]
+    problems, fixes = [d.problem if d else "" for d in found], [d.fix if d else "" for d in found]
+    assert problems[:3] == ["the Other image cannot be pulled", "the Other container keeps exiting (exit code 1, "
+                            "2 restarts)", "Other is serving, but its readiness probe keeps failing"]  # fmt: skip
+    assert fixes[2:] == [
+        "read Other's log",
+        "set podSecurityContext.runAsUser to a non-zero uid, or use the derived image (images/tgi-nonroot) with "
+        "inference.image.runsAsNonRoot",
+        "stock TGI >= 3.1.1 runs as uid 0 and needs 'baseline'; for 'restricted' use the derived image "
+        "(images/tgi-nonroot) with inference.image.runsAsNonRoot",
+    ]
+    assert (Phase.STARTING.text("Other"), Phase.STARTING.text(TGI.title)) == ("starting Other", "starting TGI")
 
 
 # -- workload deploy's watch, through the real kubectl ------------------------------------------------
@@ -197,7 +236,7 @@ class Timeline:
 
 def run_watch(kube: Kubectl, timeline: Timeline, budget: float = 1800) -> tuple[Outcome, list[Progress]]:
     seen: list[Progress] = []
-    outcome = watch(kube, LABELS, budget, seen.append, sleep=timeline.sleep, clock=timeline.clock)
+    outcome = watch(kube, LABELS, budget, seen.append, engine=TGI, sleep=timeline.sleep, clock=timeline.clock)
     return outcome, seen
 
 
@@ -513,7 +552,7 @@ def test_deploy_stops_at_validation_before_helm_or_the_cluster(
 
 def test_the_phase_printer_says_each_phase_once(printed: tuple[Printer, dict[str, list[str]]]) -> None:
     printer, lines = printed
-    show = phase_printer(printer)
+    show = phase_printer(printer, TGI)
     for phase, elapsed in ((Phase.SCHEDULING, 0), (Phase.SCHEDULING, 2), (Phase.DOWNLOADING, 4), (Phase.READY, 9)):
         show(Progress(phase, "", elapsed))
     assert lines["out"] == ["[     0 s] scheduling", "[     4 s] downloading weights", "[     9 s] ready"]
@@ -521,10 +560,10 @@ def test_the_phase_printer_says_each_phase_once(printed: tuple[Printer, dict[str
 
 def test_the_report_names_the_failure_what_was_seen_and_the_fix(printed: tuple[Printer, dict[str, list[str]]]) -> None:
     printer, lines = printed
-    assert report(Outcome(True, Phase.READY, 41.6), "qwen", "ml", printer) is ExitCode.OK
+    assert report(Outcome(True, Phase.READY, 41.6), "qwen", "ml", printer, TGI) is ExitCode.OK
     assert lines["success"] == ["ready after 42 s"]
     assert lines["out"] == ["check it: workload verify --release qwen --namespace ml"]
     failed = Outcome(False, Phase.LOADING, 60, Diagnosis("the model does not fit", "use more GPUs", "CUDA OOM"))
-    assert report(failed, "qwen", "ml", printer) is ExitCode.FAILED
+    assert report(failed, "qwen", "ml", printer, TGI) is ExitCode.FAILED
     assert lines["err"] == ["failed while loading shards: the model does not fit", "  seen: CUDA OOM",
                             "  fix:  use more GPUs"]  # fmt: skip

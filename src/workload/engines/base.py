@@ -40,6 +40,8 @@ class Probes:
     startup: str
     readiness: str
     liveness: str
+    # What to read when the readiness probe keeps failing after the log says the engine serves.
+    readiness_failing: str = "read the pod log for the engine's error"
 
 
 @dataclass(frozen=True)

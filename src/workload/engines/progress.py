@@ -12,11 +12,15 @@ class Phase(Enum):
 
     SCHEDULING = "scheduling"
     PULLING_IMAGE = "pulling the image"
-    STARTING = "starting TGI"
+    STARTING = "starting {engine}"
     DOWNLOADING = "downloading weights"
     LOADING = "loading shards"
     WARMING_UP = "warming up"
     READY = "ready"
+
+    def text(self, engine_title: str) -> str:
+        """What a person reads: the phase, with the engine's name where it has one ("starting TGI")."""
+        return self.value.format(engine=engine_title)
 
 
 class Cause(Enum):
@@ -40,7 +44,7 @@ class Diagnosis:
 
 @dataclass
 class LogState:
-    """What TGI's log says so far."""
+    """What the engine's log says so far (its reader fills the fields its log has)."""
 
     phase: Phase = Phase.STARTING
     model: str = ""

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workload.engines.base import Engine
 from workload.errors import ExitCode, run_tool
 from workload.helm import find_helm
 from workload.models.ml_inference_load import MlInferenceLoad
+from workload.models.ml_inference_load.rules import engine_of
 from workload.ops.kube import Kubectl
 from workload.ops.phases import (
     Cause,
@@ -101,24 +103,25 @@ def deploy(request: DeployRequest, printer: Printer) -> ExitCode:
         return ExitCode.FAILED
     labels = {"app": values.service_name, "app.kubernetes.io/name": member.chart_name,
               "app.kubernetes.io/instance": release}  # fmt: skip
-    outcome = watch(kube, labels, budget, phase_printer(printer))  # 4. follow
-    return report(outcome, release, namespace, printer)  # 5. diagnose
+    engine = engine_of(values)
+    outcome = watch(kube, labels, budget, phase_printer(printer, engine), engine=engine)  # 4. follow
+    return report(outcome, release, namespace, printer, engine)  # 5. diagnose
 
 
-def phase_printer(printer: Printer) -> Callable[[Progress], None]:
+def phase_printer(printer: Printer, engine: Engine) -> Callable[[Progress], None]:
     """Prints each phase once, when the pod enters it, with its elapsed time."""
-    seen: list[str] = []
+    seen: list[Phase] = []
 
     def show(progress: Progress) -> None:
-        if not seen or seen[-1] != progress.phase.value:
-            seen.append(progress.phase.value)
+        if not seen or seen[-1] is not progress.phase:
+            seen.append(progress.phase)
             detail = f": {progress.detail}" if progress.detail else ""
-            printer.out(f"[{progress.elapsed:6.0f} s] {progress.phase.value}{detail}")
+            printer.out(f"[{progress.elapsed:6.0f} s] {progress.phase.text(engine.title)}{detail}")
 
     return show
 
 
-def report(outcome: Outcome, release: str, namespace: str, printer: Printer) -> ExitCode:
+def report(outcome: Outcome, release: str, namespace: str, printer: Printer, engine: Engine) -> ExitCode:
     """Ready and how to check it, or the diagnosis: what failed, what was seen, the fix."""
     if outcome.ready:
         printer.success(f"ready after {outcome.elapsed:.0f} s")
@@ -126,7 +129,7 @@ def report(outcome: Outcome, release: str, namespace: str, printer: Printer) -> 
         return ExitCode.OK
     diagnosis = outcome.diagnosis
     assert diagnosis is not None
-    printer.err(f"failed while {outcome.phase.value}: {diagnosis.problem}")
+    printer.err(f"failed while {outcome.phase.text(engine.title)}: {diagnosis.problem}")
     if diagnosis.evidence:
         printer.err(f"  seen: {diagnosis.evidence}")
     printer.err(f"  fix:  {diagnosis.fix}")
@@ -171,7 +174,9 @@ def _newest(pods: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(pods, key=lambda p: p["metadata"].get("creationTimestamp", ""), default=None)
 
 
-def snapshot(kube: Kubectl, labels: dict[str, str]) -> tuple[dict[str, Any] | None, list[dict[str, Any]], LogState]:
+def snapshot(
+    kube: Kubectl, labels: dict[str, str], engine: Engine
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]], LogState]:
     """The newest pod, its events and what its log (or its last crashed run's log) says."""
     pod = _newest(kube.find("pods", labels))
     if pod is None:
@@ -185,7 +190,7 @@ def snapshot(kube: Kubectl, labels: dict[str, str]) -> tuple[dict[str, Any] | No
     text = kube.logs(name, tail=2000) if running else ""
     if crash_looping(pod) and not running:
         text = kube.logs(name, tail=2000, previous=True)
-    return pod, events, read_log(text.splitlines())
+    return pod, events, read_log(text.splitlines(), engine)
 
 
 def watch(
@@ -194,6 +199,7 @@ def watch(
     budget_seconds: float,
     on_progress: Callable[[Progress], None],
     *,
+    engine: Engine,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
     interval: float = 2.0,
@@ -205,20 +211,20 @@ def watch(
     first_seen: dict[str, float] = {}  # problem -> when the watch first saw it
     while True:
         elapsed = clock() - start
-        pod, events, log = snapshot(kube, labels)
+        pod, events, log = snapshot(kube, labels, engine)
         phase = pod_phase(pod, events, log)
         last = phase
         on_progress(Progress(phase, log.detail(), elapsed))
         if phase is Phase.READY:
             return Outcome(True, phase, elapsed)
-        diagnosis = (pod_diagnosis(pod, events) if pod else creation_diagnosis(events)) or log.diagnosis
+        diagnosis = (pod_diagnosis(pod, events, engine) if pod else creation_diagnosis(events, engine)) or log.diagnosis
         if diagnosis is None and pod is not None:
-            diagnosis = stuck_diagnosis(pod, events, log)
+            diagnosis = stuck_diagnosis(pod, events, log, engine)
         if diagnosis and _fatal(diagnosis, pod, elapsed - first_seen.setdefault(diagnosis.problem, elapsed)):
             return Outcome(False, phase, elapsed, diagnosis)
         if elapsed >= budget_seconds:
             return Outcome(False, last, elapsed, Diagnosis(
-                f"not ready within the startup budget ({budget_seconds:.0f} s), last seen: {phase.value}",
+                f"not ready within the startup budget ({budget_seconds:.0f} s), last seen: {phase.text(engine.title)}",
                 "raise healthCheck.startupTimeoutSeconds for a large model or slow link, and read the pod log",
                 log.detail()))  # fmt: skip
         sleep(interval)

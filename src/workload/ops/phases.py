@@ -61,7 +61,7 @@ def condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
     return {}
 
 
-def pod_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]]) -> Diagnosis | None:
+def pod_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]], engine: Engine) -> Diagnosis | None:
     """A failure visible in the pod's status or events (scheduling, image, memory, secrets)."""
     scheduled = condition(pod, "PodScheduled")
     if scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
@@ -80,7 +80,7 @@ def pod_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]]) -> Diagnosi
     waiting = container_state(pod).get("waiting") or {}
     reason, message = waiting.get("reason", ""), waiting.get("message", "")
     if reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName"):
-        return Diagnosis("the TGI image cannot be pulled",
+        return Diagnosis(f"the {engine.title} image cannot be pulled",
                          "check inference.image.repository/tag/digest, and pullSecrets for a private mirror",
                          message or reason, Cause.IMAGE_PULL)  # fmt: skip
     if reason == "CreateContainerConfigError":
@@ -100,7 +100,7 @@ def pod_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]]) -> Diagnosi
     return None
 
 
-def creation_diagnosis(replica_set_events: list[dict[str, Any]]) -> Diagnosis | None:
+def creation_diagnosis(replica_set_events: list[dict[str, Any]], engine: Engine) -> Diagnosis | None:
     """Why the ReplicaSet could not create the pod (its newest FailedCreate event), with the fix."""
     failures = [e for e in replica_set_events if e.get("reason") == "FailedCreate"]
     if not failures:
@@ -111,9 +111,7 @@ def creation_diagnosis(replica_set_events: list[dict[str, Any]]) -> Diagnosis | 
                          "install the GPU Operator's RuntimeClass, or set gpu.runtimeClassName (null where the "
                          "operator uses CDI)", message)  # fmt: skip
     if "violates PodSecurity" in message:
-        return Diagnosis("the namespace's Pod Security level refuses the pod",
-                         "stock TGI >= 3.1.1 runs as uid 0 and needs 'baseline'; for 'restricted' use the derived "
-                         "image (images/tgi-nonroot) with inference.image.runsAsNonRoot", message)  # fmt: skip
+        return Diagnosis("the namespace's Pod Security level refuses the pod", root_fix(engine), message)
     if "exceeded quota" in message:
         return Diagnosis("the namespace's ResourceQuota refuses the pod", "raise the quota or lower the requests",
                          message)  # fmt: skip
@@ -136,13 +134,15 @@ def pod_phase(pod: dict[str, Any] | None, events: list[dict[str, Any]], log: Log
     return log.phase if log.phase is not Phase.READY else Phase.WARMING_UP
 
 
-def stuck_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]], log: LogState) -> Diagnosis | None:
+def stuck_diagnosis(
+    pod: dict[str, Any], events: list[dict[str, Any]], log: LogState, engine: Engine
+) -> Diagnosis | None:
     """Why a pod that was scheduled and started does not get Ready, when neither its status nor its log
     names a specific failure: the kubelet's probe events, or a crash loop. Read after pod_diagnosis and
     the log's own diagnosis, which are more specific."""
     probe_kills = [e for e in events if e.get("reason") == "Killing" and "failed startup probe" in e.get("message", "")]
     if probe_kills:
-        return Diagnosis("the startup probe gave up before TGI opened its port (the kubelet restarted it)",
+        return Diagnosis(f"the startup probe gave up before {engine.title} opened its port (the kubelet restarted it)",
                          "raise healthCheck.startupTimeoutSeconds to cover the download and load of the weights",
                          probe_kills[-1].get("message", ""))  # fmt: skip
     waiting = container_state(pod).get("waiting") or {}
@@ -151,20 +151,30 @@ def stuck_diagnosis(pod: dict[str, Any], events: list[dict[str, Any]], log: LogS
         terminated = (status.get("lastState") or {}).get("terminated") or {}
         name = pod.get("metadata", {}).get("name", "POD")
         return Diagnosis(
-            f"the TGI container keeps exiting (exit code {terminated.get('exitCode', '?')}, "
+            f"the {engine.title} container keeps exiting (exit code {terminated.get('exitCode', '?')}, "
             f"{status.get('restartCount', 0)} restarts)",
             f"read the last run's log: kubectl logs {name} -c {CONTAINER_NAME} --previous",
             waiting.get("message") or terminated.get("reason", ""))  # fmt: skip
-    if log.phase is Phase.READY:  # TGI logged "Connected", yet the kubelet does not call it ready
+    if log.phase is Phase.READY:  # the log says the engine serves, yet the kubelet does not call it ready
         failures = [
             e for e in events if e.get("reason") == "Unhealthy" and "Readiness probe failed" in e.get("message", "")
         ]
         if failures:
-            return Diagnosis("TGI is serving, but its readiness probe keeps failing",
-                             "/health runs a one-token generation: read the pod log after 'Connected' for the "
-                             "shard's error; if it is clean, check that nothing blocks the kubelet from the "
-                             "container port", failures[-1].get("message", ""), Cause.PROBE)  # fmt: skip
+            return Diagnosis(f"{engine.title} is serving, but its readiness probe keeps failing",
+                             engine.probes.readiness_failing, failures[-1].get("message", ""), Cause.PROBE)  # fmt: skip
     return None
+
+
+def root_fix(engine: Engine) -> str:
+    """How to run the engine where Pod Security 'restricted' refuses uid 0, from its image facts."""
+    image = engine.image
+    derived = (
+        f"the derived image ({image.non_root_recipe.removesuffix('/Dockerfile')}) with inference.image.runsAsNonRoot"
+    )
+    if image.root_only_since is None:
+        return f"set podSecurityContext.runAsUser to a non-zero uid, or use {derived}"
+    since = f"stock {engine.title} >= {image.root_only_since} runs as uid 0"
+    return f"{since} and needs 'baseline'; for 'restricted' use {derived}"
 
 
 def crash_looping(pod: dict[str, Any]) -> bool:

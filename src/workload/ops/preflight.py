@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from workload.models.ml_inference_load import MlInferenceLoad
-from workload.models.ml_inference_load.rules import pod_user
+from workload.models.ml_inference_load.rules import engine_of, pod_user
 from workload.ops.kube import Kubectl
 from workload.sizing.gpus import GPU_TYPES, MIB
 from workload.sizing.metadata import ModelFacts, from_cache, from_folder
@@ -68,8 +68,9 @@ def fit_blocker(v: MlInferenceLoad, nodes: list[dict[str, Any]], facts: ModelFac
     if result is None:
         return None
     return Blocker(
-        f"{v.model.id} does not fit {v.gpu.count} x {name}: TGI would find room for {result.kv_capacity_tokens} "
-        f"tokens of KV cache, fewer than inference.maxTotalTokens {result.max_total_tokens}, and refuse to start",
+        f"{v.model.id} does not fit {v.gpu.count} x {name}: {engine_of(v).title} would find room for "
+        f"{result.kv_capacity_tokens} tokens of KV cache, fewer than inference.maxTotalTokens "
+        f"{result.max_total_tokens}, and refuse to start",
         result.fixes[0] if result.fixes else "see `workload size`",
     )
 
@@ -88,7 +89,8 @@ def preflight(kube: Kubectl, v: MlInferenceLoad, namespace: str, facts: ModelFac
     if level == "restricted" and (not non_root or uid == 0):
         blockers.append(Blocker(
             f"namespace {namespace} enforces Pod Security 'restricted', which refuses a pod running as uid 0",
-            "use the derived image (images/tgi-nonroot) with inference.image.runsAsNonRoot, or a 'baseline' namespace",
+            f"use the derived image ({engine_of(v).image.non_root_recipe.removesuffix('/Dockerfile')}) with "
+            "inference.image.runsAsNonRoot, or a 'baseline' namespace",
         ))  # fmt: skip
     if not v.simulator.enabled:
         gpu = v.gpu

@@ -53,7 +53,7 @@ def check_model_loaded(kube: Kubectl, deployment: dict[str, Any], engine: Engine
             "model loaded", False, f"{log.diagnosis.problem} ({log.diagnosis.evidence[:120]})", log.diagnosis.fix
         )
     if not log.loaded or log.phase is not Phase.READY:
-        return Check("model loaded", False, f"pod/{pod} log stops at: {log.phase.value}",
+        return Check("model loaded", False, f"pod/{pod} log stops at: {log.phase.text(engine.title)}",
                      f"kubectl -n {kube.namespace} logs {pod}")  # fmt: skip
     source = "found in the cache" if log.cache_hit else "downloaded"
     cold = cold_start_seconds(pods[-1])

@@ -65,7 +65,13 @@ ENGINE = Engine(
     ),
     # /health runs a one-token forward pass once the model is loaded; /info is answered by the router alone,
     # so a server busy generating is never restarted (router/src/server.rs).
-    probes=Probes(startup="/health", readiness="/health", liveness="/info"),
+    probes=Probes(
+        startup="/health",
+        readiness="/health",
+        liveness="/info",
+        readiness_failing="/health runs a one-token generation: read the pod log after 'Connected' for the shard's "
+        "error; if it is clean, check that nothing blocks the kubelet from the container port",
+    ),
     routes=ROUTES,
     signals=Signals(
         active_requests=("tgi_queue_size", "tgi_batch_current_size"),  # queue.rs:143,158; backend.rs:170

@@ -18,7 +18,7 @@ FLOORS: dict[str, int] = {
     "workload": 0, "workload.problems": 0, "workload.paths": 0, "workload.quantities": 0, "workload.errors": 0,
     "workload.manifests": 0, "workload.yamlio": 0, "workload.kubeschema": 0, "workload.helm": 0,
     "workload.chart_facts": 0, "workload.checks": 0, "workload.pydantic_errors": 0, "workload.models.common": 0,
-    "workload.sizing.gpus": 0, "workload.sizing.metadata": 0, "workload.sizing": 0,
+    "workload.sizing.gpus": 0, "workload.sizing.metadata": 0, "workload.sizing.plan": 0, "workload.sizing": 0,
     "workload.engines.base": 0, "workload.engines.progress": 0, "workload.engines.versions": 0,
     # 1, the engines: one package each, and the registry that finds them.
     "workload.engines": 1,

@@ -278,3 +278,10 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_cli_refuses_an_unknown_engine_in_one_line() -> None:
+    result = subprocess.run([sys.executable, "-m", "workload", "simulate", "--engine", "nope"],
+                            capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "simulate: --engine 'nope' is not one of tgi\n"

@@ -219,3 +219,22 @@ def test_deploy_puts_the_plan_in_the_dashboards_description(tmp_path: Path) -> N
     rendered = subprocess.run([str(helm_path("helm4")), "template", "qwen", str(CHART), *args],
                               capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert f"Planned by workload size: {sizing}" in rendered
+
+
+def test_an_engine_without_a_memory_rule_is_not_sized(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The rule is the engine's (Engine.memory_rule): size says in one line that there is none, and validate,
+    # deploy's preflight and the dashboard do not refuse or describe what they cannot size.
+    import dataclasses  # noqa: PLC0415
+
+    from workload.engines import DEFAULT_ENGINE, engine  # noqa: PLC0415
+    from workload.models.ml_inference_load import rules  # noqa: PLC0415
+
+    unsized = dataclasses.replace(engine(DEFAULT_ENGINE), title="Unsized", memory_rule=None)
+    monkeypatch.setattr(rules, "engine_named", lambda _name: unsized)
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub_cache_with(tmp_path, LLAMA_8B, LLAMA_8B_TOTAL_SIZE)))
+    values = tmp_path / "values.yaml"
+    values.write_text(MINIMAL.read_text(encoding="utf-8") + "gpu:\n  type: T4\n", encoding="utf-8")
+    result = size(str(values), "--offline")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == "size: inference.engine tgi: `workload size` has no memory rule for Unsized"
+    assert CliRunner().invoke(app, ["validate", str(values)]).exit_code == 0  # with a rule: 1 (test above)

@@ -24,7 +24,8 @@ from workload.yamlio import key_lines, line_of
 
 if TYPE_CHECKING:
     from workload.checks import Check
-    from workload.engines.tgi.memory import Plan
+    from workload.engines.base import Engine
+    from workload.sizing.plan import Plan
 
 # The day-2 modules (kubectl, HTTP, SSE) and the table renderer are imported by the commands that use
 # them: `workload validate FILE` is run in loops and pre-commit hooks, and every import is start-up time.
@@ -89,6 +90,16 @@ def github_error(file: str, line: int, message: str) -> str:
         return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
     return f"::error file={escape_property(file)},line={line},title=workload validate::{escape_data(message)}"
+
+
+def known_engine(command: str, name: str | None) -> Engine:
+    """The engine an --engine option names (the default when unset); exit 2 with one line for an unknown one."""
+    from workload.engines import DEFAULT_ENGINE, engine, engine_names  # noqa: PLC0415
+
+    if (name := name or DEFAULT_ENGINE) not in engine_names():
+        err.print(f"{command}: --engine {name!r} is not one of {', '.join(engine_names())}", markup=False)
+        raise typer.Exit(ExitCode.USAGE)
+    return engine(name)
 
 
 def one_line_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -262,12 +273,8 @@ def verify(
         checks = run_checks(Kubectl(namespace, context), release, url=url, gateway_url=gateway_url)
         title = f"workload verify {release} ({namespace})"
     elif url is not None:
-        from workload.engines import DEFAULT_ENGINE, engine_names  # noqa: PLC0415
-
-        if (engine := engine or DEFAULT_ENGINE) not in engine_names():
-            err.print(f"verify: --engine {engine!r} is not one of {', '.join(engine_names())}", markup=False)
-            raise typer.Exit(ExitCode.USAGE)
-        checks = verify_url(url, model_id or "", os.environ.get("WORKLOAD_API_KEY", ""), engine)
+        chosen = known_engine("verify", engine).name
+        checks = verify_url(url, model_id or "", os.environ.get("WORKLOAD_API_KEY", ""), chosen)
         title = f"workload verify {url}"
     else:
         err.print("verify: give --release (a release in the cluster) or --url (a server to check)", markup=False)
@@ -343,23 +350,26 @@ def simulate(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     model_id: Annotated[str, typer.Option(help="Model id the server reports and answers as.")] = "simulated/model",
     api_key: Annotated[
-        str | None, typer.Option(help="Require this Bearer key where TGI does (default: no key).")
+        str | None, typer.Option(help="Require this Bearer key where the engine does (default: no key).")
     ] = None,
     token_delay_ms: Annotated[float, typer.Option(help="Time each generated token takes, in ms.")] = 0.0,
     max_concurrent_requests: Annotated[
-        int, typer.Option(help="Requests served at once; more get TGI's 429 'Model is overloaded'.")
+        int, typer.Option(help="Requests served at once; more get the engine's answer to overload.")
     ] = 128,
+    engine: Annotated[
+        str | None, typer.Option(help="The engine whose API to serve (default: the default engine).")
+    ] = None,
 ) -> None:
-    """Serve TGI's HTTP API with no GPU and no model: deterministic text, TGI's errors and streaming."""
-    # Imported here: only this command needs the simulator.
-    from workload.engines.tgi.simulator import Settings, serve  # noqa: PLC0415
+    """Serve an engine's HTTP API with no GPU and no model: deterministic text, the engine's errors and streaming."""
+    from workload.engines.base import SimulatorRequest  # noqa: PLC0415
 
-    settings = Settings(
-        model_id=model_id, api_key=api_key or "", token_delay=token_delay_ms / 1000,
+    chosen = known_engine("simulate", engine)
+    request = SimulatorRequest(
+        host=host, port=port, model_id=model_id, api_key=api_key or "", token_delay=token_delay_ms / 1000,
         max_concurrent_requests=max_concurrent_requests,
     )  # fmt: skip
     try:
-        serve(settings, host, port)
+        chosen.simulate(request)
     except OSError as error:
         raise ToolError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
@@ -378,7 +388,7 @@ def size(
     offline: Annotated[bool, typer.Option("--offline", help="Do not ask the Hub (also HF_HUB_OFFLINE=1).")] = False,
     output: Annotated[Output, typer.Option("--output", "-o", help="Report format.")] = Output.text,
 ) -> None:
-    """Will it fit? The GPU memory TGI will find for the model's weights and KV cache, before a GPU is spent.
+    """Will it fit? The GPU memory the engine will find for the model's weights and KV cache, before a GPU is spent.
 
     The model's metadata comes from --model-dir, else the Hugging Face cache, else the Hub (config.json and
     the safetensors headers at model.revision; never the weights). Exit code 1 when it does not fit.
@@ -388,7 +398,7 @@ def size(
     checked = valid_or_exit(file)
     values = checked.values
     if not isinstance(values, MlInferenceLoad):
-        err.print(f"{file}: size: only ML_INFERENCE_LOAD workloads run TGI", markup=False)
+        err.print(f"{file}: size: only ML_INFERENCE_LOAD workloads run an inference engine", markup=False)
         raise typer.Exit(ExitCode.USAGE)
     result = plan_size(values, model_dir=model_dir, gpu_type=gpu_type, amount=gpu_memory, online=not offline)
     if output is Output.json:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:  # annotations only: the workload type sits above the engines 
     from workload.checks import Check
     from workload.engines.progress import LogState
     from workload.models.ml_inference_load.values import MlInferenceLoad
+    from workload.sizing.metadata import ModelFacts
+    from workload.sizing.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,20 @@ class LogFailure:
 
 
 Rules = Callable[["MlInferenceLoad"], Iterator[Problem]]
+# The engine's start rule for GPU memory: (the model's metadata, the values, bytes of one GPU, its name) -> Plan.
+MemoryRule = Callable[["ModelFacts", "MlInferenceLoad", int, str], "Plan"]
+
+
+@dataclass(frozen=True)
+class SimulatorRequest:
+    """What `workload simulate` was asked for: the engine's HTTP API with no GPU and no model."""
+
+    host: str
+    port: int
+    model_id: str
+    api_key: str  # "" for none
+    token_delay: float  # seconds per generated token
+    max_concurrent_requests: int
 
 
 class Verifier(Protocol):
@@ -118,6 +134,9 @@ class Engine:
     check_script: str  # charts/<chart>/files/<file>, the helm-test pod's script
     docs_url: str  # the engine's documentation, linked from the catalog entry
     verifier: Callable[[], Verifier]  # imports the engine's verify module when asked (not at start-up)
+    # Serves the simulator until SIGTERM or SIGINT (imports it when called); OSError when it cannot listen.
+    simulate: Callable[[SimulatorRequest], None]
+    memory_rule: MemoryRule | None  # for `workload size` (imports the rule when called); None: not sized
 
     def template_facts(self) -> dict[str, Any]:
         """What the chart's templates read about this engine (templates/_facts.tpl, engines.<name>)."""

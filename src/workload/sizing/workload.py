@@ -1,15 +1,18 @@
-"""The sizing of one ML_INFERENCE_LOAD values file: its GPU, its TGI settings and its model's metadata."""
+"""The sizing of one ML_INFERENCE_LOAD values file: its GPU, its engine's memory start rule (Engine.memory_rule)
+and its model's metadata."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from workload.engines.tgi.memory import Plan, Request, plan
+from workload.engines.base import MemoryRule
 from workload.models.ml_inference_load import MlInferenceLoad
+from workload.models.ml_inference_load.rules import engine_of
 from workload.problems import Problem
 from workload.quantities import memory_bytes
 from workload.sizing.gpus import GPU_TYPES, MIB
 from workload.sizing.metadata import ModelFacts, SizingError, find, from_cache
+from workload.sizing.plan import Plan
 
 
 def gpu_memory(v: MlInferenceLoad, gpu_type: str | None = None, amount: str | None = None) -> tuple[int, str]:
@@ -28,12 +31,12 @@ def gpu_memory(v: MlInferenceLoad, gpu_type: str | None = None, amount: str | No
     return GPU_TYPES[name].memory_bytes, name
 
 
-def request_for(v: MlInferenceLoad, memory: int, gpu_name: str) -> Request:
-    inference = v.inference
-    return Request(shards=v.gpu.count, max_total_tokens=inference.max_total_tokens,
-                   max_input_tokens=inference.max_input_length,
-                   max_batch_prefill_tokens=inference.max_batch_prefill_tokens, gpu_memory_bytes=memory,
-                   gpu_name=gpu_name, quantized=v.model.quantization is not None)  # fmt: skip
+def memory_rule(v: MlInferenceLoad) -> MemoryRule:
+    """The engine's start rule; a SizingError when the engine has none."""
+    engine = engine_of(v)
+    if engine.memory_rule is None:
+        raise SizingError(f"inference.engine {engine.name}: `workload size` has no memory rule for {engine.title}")
+    return engine.memory_rule
 
 
 def size(
@@ -44,15 +47,19 @@ def size(
     amount: str | None = None,
     online: bool = True,
 ) -> Plan:
+    rule = memory_rule(v)
     memory, name = gpu_memory(v, gpu_type, amount)
     facts = find(v.model.id, v.model.revision, model_dir, online=online)
-    return plan(facts, request_for(v, memory, name))
+    return rule(facts, v, memory, name)
 
 
 def misfit(v: MlInferenceLoad, facts: ModelFacts, memory: int, gpu_name: str) -> Plan | None:
-    """The plan when TGI would refuse to start; None when it fits, or when the model cannot be sized (an
-    attention TGI's formula does not cover is no reason to refuse a workload)."""
-    result = plan(facts, request_for(v, memory, gpu_name))
+    """The plan when the engine would refuse to start; None when it fits, or when it cannot be sized (an engine
+    with no memory rule, or an attention its formula does not cover, is no reason to refuse a workload)."""
+    rule = engine_of(v).memory_rule
+    if rule is None:
+        return None
+    result = rule(facts, v, memory, gpu_name)
     return None if result.fits or result.problem else result
 
 
@@ -71,13 +78,15 @@ def fit_problem(v: MlInferenceLoad) -> Problem | None:
     if result is None:
         return None
     return Problem("inference.maxTotalTokens", f"does not fit: {v.gpu.count} x {v.gpu.type} leave room for "
-                   f"{result.kv_capacity_tokens} tokens of KV cache, fewer than {result.max_total_tokens}, and TGI "
-                   "refuses to start; `workload size` lists the fixes")  # fmt: skip
+                   f"{result.kv_capacity_tokens} tokens of KV cache, fewer than {result.max_total_tokens}, and "
+                   f"{engine_of(v).title} refuses to start; `workload size` lists the fixes")  # fmt: skip
 
 
 def dashboard_sizing(v: MlInferenceLoad, facts: ModelFacts) -> str:
     """What `workload deploy` writes into monitoring.grafanaDashboard.sizing: the plan for gpu.type."""
-    if not v.monitoring.grafana_dashboard.enabled or v.monitoring.grafana_dashboard.sizing or v.gpu.type is None:
+    rule = engine_of(v).memory_rule
+    dashboard = v.monitoring.grafana_dashboard
+    if rule is None or not dashboard.enabled or dashboard.sizing or v.gpu.type is None:
         return ""
     memory, name = gpu_memory(v)
-    return plan(facts, request_for(v, memory, name)).summary(f"{v.gpu.count} x {name}")
+    return rule(facts, v, memory, name).summary(f"{v.gpu.count} x {name}")

@@ -8,9 +8,16 @@ router), docs/reference/gpu-memory.md (the start rule `workload size` follows).
 
 from __future__ import annotations
 
-from workload.engines.base import Engine, ImageFacts, Probes, Signals, Verifier
+from typing import TYPE_CHECKING
+
+from workload.engines.base import Engine, ImageFacts, Probes, Signals, SimulatorRequest, Verifier
 from workload.engines.tgi.log import LOG_FAILURES, read_progress
 from workload.engines.tgi.rules import DEFAULT_DRAIN_SECONDS, MESSAGES, VERSION_GATES, drain_seconds, rules
+
+if TYPE_CHECKING:
+    from workload.models.ml_inference_load.values import MlInferenceLoad
+    from workload.sizing.metadata import ModelFacts
+    from workload.sizing.plan import Plan
 
 # Variables the chart sets for TGI, and the values field a user should change instead (the chart sets
 # more for every engine: chart_facts.CHART_ENV).
@@ -48,6 +55,20 @@ def _verifier() -> Verifier:
     from workload.engines.tgi.verify import VERIFIER  # noqa: PLC0415  (only `verify` needs it)
 
     return VERIFIER
+
+
+def _simulate(request: SimulatorRequest) -> None:
+    from workload.engines.tgi.simulator import Settings, serve  # noqa: PLC0415  (only `simulate` needs it)
+
+    settings = Settings(model_id=request.model_id, api_key=request.api_key, token_delay=request.token_delay,
+                        max_concurrent_requests=request.max_concurrent_requests)  # fmt: skip
+    serve(settings, request.host, request.port)
+
+
+def _memory_rule(facts: ModelFacts, v: MlInferenceLoad, memory: int, gpu_name: str) -> Plan:
+    from workload.engines.tgi.memory import plan_for  # noqa: PLC0415  (only sizing needs it)
+
+    return plan_for(facts, v, memory, gpu_name)
 
 
 ENGINE = Engine(
@@ -93,4 +114,6 @@ ENGINE = Engine(
     check_script="tgi_check.py",
     docs_url="https://huggingface.co/docs/text-generation-inference",
     verifier=_verifier,
+    simulate=_simulate,
+    memory_rule=_memory_rule,
 )

@@ -15,13 +15,16 @@ The CUDA context and the prefill's activations are not in any file: they are the
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from workload.sizing.gpus import GPU_TYPES
 from workload.sizing.metadata import COMPUTE_DTYPE_BYTES, ModelFacts
+from workload.sizing.plan import GIB, Plan
 
-GIB = 1 << 30
+if TYPE_CHECKING:  # annotations only: the workload type sits above the engines and calls them
+    from workload.models.ml_inference_load.values import MlInferenceLoad
+
 TGI_WIGGLE_ROOM = 0.90  # models/globals.py line 32 (env TGI_WIGGLE_ROOM)
 CUDA_MEMORY_FRACTION = 1.0  # utils/dist.py line 13 (env CUDA_MEMORY_FRACTION); the chart does not set it
 CUDA_CONTEXT_BYTES = 1 * GIB  # CUDA context, cuBLAS/NCCL workspaces: 0.5-1 GiB on Ampere/Hopper; the high end
@@ -43,33 +46,18 @@ class Request:
     quantized: bool
 
 
-@dataclass
-class Plan:
-    """The verdict; to_json() has exactly the keys `workload size -o json` promises."""
+def request_for(v: MlInferenceLoad, memory: int, gpu_name: str) -> Request:
+    """What a values file asks of TGI on a GPU of `memory` bytes."""
+    inference = v.inference
+    return Request(shards=v.gpu.count, max_total_tokens=inference.max_total_tokens,
+                   max_input_tokens=inference.max_input_length,
+                   max_batch_prefill_tokens=inference.max_batch_prefill_tokens, gpu_memory_bytes=memory,
+                   gpu_name=gpu_name, quantized=v.model.quantization is not None)  # fmt: skip
 
-    weights_bytes_per_gpu: int
-    kv_bytes_per_token_per_gpu: int
-    overhead_bytes_per_gpu: int
-    kv_capacity_tokens: int
-    max_total_tokens: int
-    fits: bool
-    headroom_bytes_per_gpu: int
-    fixes: list[str] = field(default_factory=list)
-    assumptions: list[dict[str, str]] = field(default_factory=list)
-    problem: str = ""  # why it cannot be sized or sharded, when it cannot
 
-    def summary(self, gpus: str) -> str:
-        """One line for the Grafana dashboard's description (monitoring.grafanaDashboard.sizing)."""
-        verdict = "fits" if self.fits else "does not fit"
-        return (f"weights {self.weights_bytes_per_gpu / GIB:.2f} GiB per GPU, KV cache "
-                f"{self.kv_bytes_per_token_per_gpu} bytes per token per GPU, room for {self.kv_capacity_tokens} "
-                f"tokens against maxTotalTokens {self.max_total_tokens} on {gpus} ({verdict}, headroom "
-                f"{self.headroom_bytes_per_gpu / GIB:.2f} GiB per GPU)")  # fmt: skip
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("problem")
-        return data
+def plan_for(facts: ModelFacts, v: MlInferenceLoad, memory: int, gpu_name: str) -> Plan:
+    """TGI's memory start rule (Engine.memory_rule) for a values file."""
+    return plan(facts, request_for(v, memory, gpu_name))
 
 
 def prefill_tokens(request: Request, facts: ModelFacts) -> int:

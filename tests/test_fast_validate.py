@@ -17,10 +17,11 @@ from hypothesis import strategies as st
 
 from conftest import EXAMPLES, FIXTURES
 from parity import documents, dump, mutate
-from workload.fast_validate import KEYWORDS, problems_of, validate_files
+from workload.fast_validate import problems_of, validate_files
 from workload.models.ml_inference_load.defaults import DEFAULTS
 from workload.paths import REPO_ROOT
 from workload.validation import validate_document
+from workload.values_schema import KEYWORDS
 from workload.yamlio import ValuesFileError, load_values_text
 
 BUDGET = settings(max_examples=150, deadline=None, database=None, derandomize=True,
@@ -82,9 +83,15 @@ def test_what_the_fast_path_leaves_to_the_full_path() -> None:
     defaults_before = copy.deepcopy(DEFAULTS)
     base = load_values_text((EXAMPLES / "minimal.yaml").read_text(encoding="utf-8"))
     assert problems_of(base) == []
-    assert problems_of({**base, "gpu": {"count": 0}}) is None  # the schema refuses it: pydantic's words
+    for refused in ({"gpu": {"count": 0}}, {"gpus": 1, "serviceName": "X"}, {"gpu": {"count": "2"}, "zzz": 1}):
+        document = {**base, **refused}  # the schema refuses it: answered in the full path's words
+        fast = problems_of(document)
+        assert fast
+        assert [str(p) for p in fast] == [str(p) for p in validate_document(document)[1]]
     assert problems_of({**base, "gpu": {"type": "L4"}}) is None  # the fit check
     assert problems_of({**base, "inference": {"port": 8080.0}}) is None  # a float, which pydantic reads as 8080
+    assert problems_of({**base, "inference": {"port": 80.0}}) is None  # ... and then bounds
+    assert problems_of({**base, "gpu": {"count": None}}) is None  # a null: pydantic's words differ by type
     assert problems_of({**base, "workloadType": "OTHER"}) is None
     too_long = {**base, "inference": {"maxInputLength": 9000}}
     crossed = problems_of(too_long)
@@ -109,11 +116,20 @@ def test_the_command_answers_a_valid_file_without_pydantic_typer_or_rich() -> No
     assert imported(result) & {"pydantic", "typer", "rich"} == set()
 
 
-def test_the_command_takes_the_full_path_for_a_refused_file(tmp_path: Path) -> None:
+def test_the_command_answers_a_refused_file_without_pydantic(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text((EXAMPLES / "minimal.yaml").read_text(encoding="utf-8") + "gpu:\n  count: 0\n", encoding="utf-8")
     result = run("validate", str(bad), "examples/minimal.yaml")
     assert result.returncode == 1
     assert result.stdout == f"{bad}: gpu.count: must be >= 1 (got 0)\nexamples/minimal.yaml: ok\n"
+    assert imported(result) & {"pydantic", "typer", "rich"} == set()
+
+
+def test_the_command_takes_the_full_path_for_a_refusal_only_pydantic_words(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((EXAMPLES / "minimal.yaml").read_text(encoding="utf-8") + "gpu:\n  count:\n", encoding="utf-8")
+    result = run("validate", str(bad))
+    assert result.returncode == 1
+    assert result.stdout == f"{bad}: gpu.count: must be a whole number, not null\n"
     assert "pydantic" in imported(result)
     assert imported(result) & {"typer", "rich"} == set()

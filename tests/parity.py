@@ -71,6 +71,7 @@ CROSS_FIELD_BREAKS: list[dict[str, Any]] = [
     {"inference": {"payloadLimit": 2048, "image": {"tag": "2.4.0"}}},
     {"storage": {"modelCache": {"enabled": False, "offline": True}}},
     {"ingress": {"paths": ["/metrics"]}},
+    {"inference": {"extraArgs": ["--verbose", "--num_shard=2"]}},
 ]
 
 

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, FIXTURES, Render, by_kind, container
+from workload.engines import DEFAULT_ENGINE, engine
 from workload.engines.versions import image_version
 from workload.models.ml_inference_load import MlInferenceLoad
 from workload.paths import REPO_ROOT
@@ -134,7 +135,7 @@ def test_rendered_pod_can_start_the_image(render: Render, path: Path) -> None:
 def test_stock_image_runs_as_root_and_the_derived_one_does_not(render: Render) -> None:
     _, minimal = load(EXAMPLES / "minimal.yaml")
     assert pod_of(render((EXAMPLES / "minimal.yaml").read_text())).uid == 0
-    assert image_version(minimal.inference.image) == "3.3.7"
+    assert image_version(minimal.inference.image, engine(DEFAULT_ENGINE).image.tag) == "3.3.7"
     text, everything = load(FIXTURES / "values" / "everything.yaml")
     assert everything.inference.image.runs_as_non_root
     assert pod_of(render(text)).uid == 20001

@@ -280,6 +280,8 @@ def test_everything_document_reaches_the_manifests(render: Render) -> None:
         "limits": {"cpu": "8", "memory": "64Gi", "nvidia.com/gpu": 2},
     }
     assert env["NUM_SHARD"] == "2"
+    assert c["args"] == ["--max-waiting-tokens", "20"], "extraArgs, in order, after what the engine's partial sets"
+    assert "args" not in container(render(text("minimal")))
     assert env["PORT"] == "9090"
     assert env["PREFIX_CACHING"] == "1"
     assert env["WANDB_API_KEY"] == {"secretKeyRef": {"name": "wandb", "key": "api-key"}}

@@ -85,12 +85,14 @@ export interface MlInferenceLoadSchema {
         engine?: "tgi";
         /** The engine's container image. */
         image?: {
-            /** Image repository. @default "ghcr.io/huggingface/text-generation-inference" */
+            /**
+             * Image repository. Empty: the engine's official image (tgi: ghcr.io/huggingface/text-
+             * generation-inference:3.3.7). @default ""
+             */
             repository?: string;
             /**
-             * Image tag: a release of the engine. The default is the release whose facts the chart
-             * was checked against (for TGI 3.3.7, its last: TGI is in maintenance mode). @default
-             * "3.3.7"
+             * Image tag: a release of the engine. Empty: the release whose facts the chart was
+             * checked against (the tags above). @default ""
              */
             tag?: string;
             /**
@@ -116,8 +118,8 @@ export interface MlInferenceLoadSchema {
              */
             runsAsNonRoot?: boolean;
         };
-        /** Maximum input tokens per request. Must be less than maxTotalTokens. @default 2048 */
-        maxInputLength?: number;
+        /** Maximum input tokens per request (TGI). Must be less than maxTotalTokens. Unset: 2048. */
+        maxInputLength?: number | null;
         /** Maximum input + generated tokens per request (the context length). @default 4096 */
         maxTotalTokens?: number;
         /** Requests TGI accepts at once before answering 429. */
@@ -138,6 +140,11 @@ export interface MlInferenceLoadSchema {
          * 90).
          */
         gracefulTerminationTimeout?: number | null;
+        /**
+         * More flags for the engine, for what the contract does not cover, e.g. ["--enable-prefix-
+         * caching"]. Flags the chart sets are refused, naming the field to set instead. @default []
+         */
+        extraArgs?: string[];
         /** Port the engine listens on inside the pod. Unprivileged ports only. @default 8080 */
         port?: number;
         /**

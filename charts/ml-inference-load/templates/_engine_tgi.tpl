@@ -9,7 +9,7 @@ Every engine's partial defines the same names: validate, drainSeconds, args, env
 {{- $m := (include "ml-inference-load.engineFacts" . | fromJson).messages -}}
 {{- $inf := .Values.inference -}}
 {{- $model := .Values.model -}}
-{{- $inputTokens := int64 $inf.maxInputLength -}}
+{{- $inputTokens := include "ml-inference-load.engine.tgi.inputTokens" . | int64 -}}
 {{- $totalTokens := int64 $inf.maxTotalTokens -}}
 {{- if ge $inputTokens $totalTokens -}}
 {{- fail (printf $m.inputBelowTotal $inputTokens $totalTokens) -}}
@@ -54,8 +54,20 @@ Every engine's partial defines the same names: validate, drainSeconds, args, env
 {{- $drain -}}
 {{- end -}}
 
-{{/* TGI's image runs text-generation-launcher, which reads its settings from the environment: no args. */}}
+{{/* inference.maxInputLength, else the chart's default for TGI (rules.py input_tokens). */}}
+{{- define "ml-inference-load.engine.tgi.inputTokens" -}}
+{{- $default := index (include "ml-inference-load.engineFacts" . | fromJson).fieldDefaults "inference.maxInputLength" -}}
+{{- int64 (.Values.inference.maxInputLength | default $default) -}}
+{{- end -}}
+
+{{/*
+TGI's image runs text-generation-launcher, which reads its settings from the environment: the args are only
+inference.extraArgs (its flags), in order.
+*/}}
 {{- define "ml-inference-load.engine.tgi.args" -}}
+{{- range .Values.inference.extraArgs }}
+- {{ . | quote }}
+{{- end -}}
 {{- end -}}
 
 {{/* The container's environment from the contract, as a YAML list (the core adds the cache, token and key). */}}
@@ -79,7 +91,7 @@ Every engine's partial defines the same names: validate, drainSeconds, args, env
 {{- end }}
 # MAX_INPUT_LENGTH is TGI's legacy alias; setting both is a startup error.
 - name: MAX_INPUT_TOKENS
-  value: {{ int64 $v.inference.maxInputLength | quote }}
+  value: {{ include "ml-inference-load.engine.tgi.inputTokens" . | quote }}
 - name: MAX_TOTAL_TOKENS
   value: {{ int64 $v.inference.maxTotalTokens | quote }}
 {{- range $name, $key := dict "MAX_CONCURRENT_REQUESTS" "maxConcurrentRequests" "MAX_BATCH_PREFILL_TOKENS" "maxBatchPrefillTokens" "MAX_BATCH_TOTAL_TOKENS" "maxBatchTotalTokens" "PAYLOAD_LIMIT" "payloadLimit" "GRACEFUL_TERMINATION_TIMEOUT" "gracefulTerminationTimeout" }}

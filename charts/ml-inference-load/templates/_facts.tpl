@@ -21,12 +21,34 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
     "SIMULATOR_TOKEN_DELAY_MS": "simulator.tokenDelayMs"
   },
   "defaultEngine": "tgi",
+  "engineSpecificFields": {},
   "engines": {
     "tgi": {
       "apiKeyEnv": "API_KEY",
       "checkScript": "tgi_check.py",
       "dashboard": "tgi.json",
       "defaultDrainSeconds": 90,
+      "fieldDefaults": {
+        "inference.maxInputLength": 2048
+      },
+      "fields": [
+        "apiKey",
+        "gpu.count",
+        "inference.cudaGraphs",
+        "inference.gracefulTerminationTimeout",
+        "inference.maxBatchPrefillTokens",
+        "inference.maxBatchTotalTokens",
+        "inference.maxConcurrentRequests",
+        "inference.maxInputLength",
+        "inference.maxTotalTokens",
+        "inference.payloadLimit",
+        "inference.port",
+        "model.dtype",
+        "model.id",
+        "model.quantization",
+        "model.revision",
+        "model.trustRemoteCode"
+      ],
       "image": {
         "nonRootRecipe": "images/tgi-nonroot/Dockerfile",
         "nonRootUid": 10001,
@@ -54,6 +76,26 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
         "QUANTIZE": "model.quantization",
         "REVISION": "model.revision",
         "TRUST_REMOTE_CODE": "model.trustRemoteCode"
+      },
+      "managedFlags": {
+        "--api-key": "apiKey",
+        "--cuda-graphs": "inference.cudaGraphs",
+        "--dtype": "model.dtype",
+        "--graceful-termination-timeout": "inference.gracefulTerminationTimeout",
+        "--hostname": "nothing (the chart binds TGI to 0.0.0.0)",
+        "--max-batch-prefill-tokens": "inference.maxBatchPrefillTokens",
+        "--max-batch-total-tokens": "inference.maxBatchTotalTokens",
+        "--max-concurrent-requests": "inference.maxConcurrentRequests",
+        "--max-input-length": "inference.maxInputLength",
+        "--max-input-tokens": "inference.maxInputLength",
+        "--max-total-tokens": "inference.maxTotalTokens",
+        "--model-id": "model.id",
+        "--num-shard": "gpu.count",
+        "--payload-limit": "inference.payloadLimit",
+        "--port": "inference.port",
+        "--quantize": "model.quantization",
+        "--revision": "model.revision",
+        "--trust-remote-code": "model.trustRemoteCode"
       },
       "messages": {
         "batchBelowTotal": "inference.maxBatchTotalTokens: must be at least inference.maxTotalTokens (%d < %d)",
@@ -131,11 +173,13 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
     "imageUnversioned": "an image tag that is not a version ('%s')",
     "imageVersion": "%s %s",
     "managedEnv": "environmentVariables[%d].name: %s is set by the chart; set %s instead",
+    "managedFlag": "inference.extraArgs[%d]: %s is set by the chart; set %s instead",
     "memoryRequest": "resources.requests.memory: must not exceed resources.limits.memory (%s > %s)",
     "metricsPath": "ingress.paths[%d]: /metrics is never exposed through the gateway",
     "minAboveMax": "scaling.autoscaling.minReplicas: must not exceed scaling.autoscaling.maxReplicas (%d > %d)",
     "minReplicasZero": "scaling.autoscaling.minReplicas: 0 needs something that holds requests during a cold start (the KEDA HTTP add-on), which this chart does not render; use at least 1",
     "nonRootUid0": "podSecurityContext.runAsNonRoot: cannot be true with podSecurityContext.runAsUser 0; the kubelet would refuse to start the container",
+    "notThisEngine": "%s: is a setting of %s, which %s does not have; remove it (inference.extraArgs passes the engine's own flags)",
     "offlineWithoutCache": "storage.modelCache.offline: needs storage.modelCache.enabled; offline, %s loads weights only from the cache",
     "pathTwice": "ingress.paths[%d]: %s is listed twice",
     "rootOnly": "%s runs only as uid 0 (%s); leave runAsNonRoot and runAsUser unset, or build %s and set inference.image.runsAsNonRoot: true",

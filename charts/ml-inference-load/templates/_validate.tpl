@@ -9,6 +9,7 @@ in its partial), with the messages written once there and generated into _facts.
 {{- if not (hasKey $facts.engines .Values.inference.engine) -}}
 {{- fail (printf "inference.engine: must be one of %s" (keys $facts.engines | sortAlpha | join ", ")) -}}
 {{- end -}}
+{{- include "ml-inference-load.validateEngineFields" . -}}
 {{- include "ml-inference-load.enginePartial" (list . "validate") -}}
 {{- include "ml-inference-load.validateDrain" . -}}
 {{- include "ml-inference-load.validateExposure" . -}}
@@ -21,6 +22,31 @@ in its partial), with the messages written once there and generated into _facts.
 
 {{- define "ml-inference-load.messages" -}}
 {{- (include "ml-inference-load.facts" . | fromJson).messages | toJson -}}
+{{- end -}}
+
+{{/* A field another engine has, set with this one; a flag the chart sets, in extraArgs (rules.py _engine_fields). */}}
+{{- define "ml-inference-load.validateEngineFields" -}}
+{{- $facts := include "ml-inference-load.facts" . | fromJson -}}
+{{- $engine := include "ml-inference-load.engineFacts" . | fromJson -}}
+{{- range $path, $owners := $facts.engineSpecificFields -}}
+{{- if not (has $path $engine.fields) -}}
+{{- $value := $.Values -}}
+{{- range $part := splitList "." $path }}{{ $value = index $value $part }}{{ end -}}
+{{- if not (kindIs "invalid" $value) -}}
+{{- fail (printf $facts.messages.notThisEngine $path $owners $engine.title) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $i, $arg := .Values.inference.extraArgs -}}
+{{- $flag := "" -}}
+{{- if hasPrefix "-" $arg -}}
+{{- $flag = splitList "=" $arg | first -}}
+{{- if hasPrefix "--" $flag }}{{ $flag = printf "--%s" ($flag | trimPrefix "--" | replace "_" "-") }}{{ end -}}
+{{- end -}}
+{{- if and $flag (hasKey $engine.managedFlags $flag) -}}
+{{- fail (printf $facts.messages.managedFlag $i $flag (get $engine.managedFlags $flag)) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "ml-inference-load.validateDrain" -}}
@@ -126,7 +152,7 @@ in its partial), with the messages written once there and generated into _facts.
 {{- $engine := include "ml-inference-load.engineFacts" . | fromJson -}}
 {{- $version := include "ml-inference-load.engineVersion" . -}}
 {{- $image := printf $m.imageVersion $engine.title $version -}}
-{{- if not $version }}{{ $image = printf $m.imageUnversioned .Values.inference.image.tag }}{{ end -}}
+{{- if not $version }}{{ $image = printf $m.imageUnversioned (include "ml-inference-load.engineImage" . | fromJson).tag }}{{ end -}}
 {{- $wayOut := printf $m.rootOnly $image $engine.image.rootReason $engine.image.nonRootRecipe -}}
 {{- if $ctx.runAsNonRoot -}}
 {{- fail (printf $m.rootOnlyNonRoot $wayOut) -}}

@@ -30,3 +30,13 @@ def engine(name: str) -> Engine:
 
 def all_engines() -> list[Engine]:
     return [engine(name) for name in engine_names()]
+
+
+@cache
+def engine_specific_fields() -> dict[str, str]:
+    """Values fields some engines receive and others do not -> the titles of those that do ("TGI"); setting one
+    with an engine that lacks it is refused, not ignored."""
+    engines = all_engines()
+    every = frozenset.intersection(*(e.fields() for e in engines))
+    return {path: ", ".join(e.title for e in engines if path in e.fields())
+            for path in sorted(frozenset.union(*(e.fields() for e in engines)) - every)}  # fmt: skip

@@ -66,6 +66,7 @@ class LogFailure:
 
 
 Rules = Callable[["MlInferenceLoad"], Iterator[Problem]]
+FIELD = re.compile(r"^[a-z][A-Za-z]*(\.[a-z][A-Za-z]*)*$")  # a values path such as inference.maxInputLength
 # The engine's start rule for GPU memory: (the model's metadata, the values, bytes of one GPU, its name) -> Plan.
 MemoryRule = Callable[["ModelFacts", "MlInferenceLoad", int, str], "Plan"]
 
@@ -118,6 +119,11 @@ class Engine:
     routes: tuple[str, ...]
     # Environment variables the chart sets for this engine, and the values field to change instead.
     managed_env: Mapping[str, str]
+    # Flags the chart sets (every spelling the engine's parser takes), and the values field to change instead:
+    # inference.extraArgs refuses them.
+    managed_flags: Mapping[str, str]
+    # What the engine's partial and rules use for an engine-specific field the values leave unset.
+    field_defaults: Mapping[str, int]
     api_key_env: str  # where the engine reads its API key from the Secret
     default_drain_seconds: int  # how long the engine drains in-flight requests after SIGTERM, by default
     # Options and the first engine version that has them (values path -> version).
@@ -138,6 +144,10 @@ class Engine:
     simulate: Callable[[SimulatorRequest], None]
     memory_rule: MemoryRule | None  # for `workload size` (imports the rule when called); None: not sized
 
+    def fields(self) -> frozenset[str]:
+        """The values fields this engine receives (a field no engine lacks is the contract's own)."""
+        return frozenset(f for f in (*self.managed_env.values(), *self.managed_flags.values()) if FIELD.match(f))
+
     def template_facts(self) -> dict[str, Any]:
         """What the chart's templates read about this engine (templates/_facts.tpl, engines.<name>)."""
         return {
@@ -157,6 +167,9 @@ class Engine:
                         "adapterMetric": self.signals.adapter_metric},
             "routes": list(self.routes),
             "managedEnv": dict(self.managed_env),
+            "managedFlags": dict(self.managed_flags),
+            "fieldDefaults": dict(self.field_defaults),
+            "fields": sorted(self.fields()),
             "apiKeyEnv": self.api_key_env,
             "defaultDrainSeconds": self.default_drain_seconds,
             "versionGates": dict(self.version_gates),

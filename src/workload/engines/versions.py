@@ -15,13 +15,14 @@ class VersionedImage(Protocol):
     def version(self) -> str | None: ...
 
 
-def image_version(image: VersionedImage) -> str | None:
-    """inference.image.version, else the X.Y.Z at the start of the tag ('3.3.7-rocm' -> 3.3.7), else None.
+def image_version(image: VersionedImage, default_tag: str = "") -> str | None:
+    """inference.image.version, else the X.Y.Z at the start of the tag ('3.3.7-rocm' -> 3.3.7), else None. An
+    empty tag is `default_tag` (the engine's own).
 
     A digest or a tag such as 'latest' says nothing about what the image contains, so no version is
     guessed: options that need a newer engine are refused until inference.image.version declares one.
     """
-    match = re.match(r"^v?([0-9]+\.[0-9]+\.[0-9]+)", image.version or image.tag)
+    match = re.match(r"^v?([0-9]+\.[0-9]+\.[0-9]+)", image.version or image.tag or default_tag)
     return match[1] if match else None
 
 

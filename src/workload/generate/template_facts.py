@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from workload import chart_facts
-from workload.engines import DEFAULT_ENGINE, all_engines
+from workload.engines import DEFAULT_ENGINE, all_engines, engine_specific_fields
 from workload.models.ml_inference_load.rules import MESSAGES
 from workload.sizing.gpus import GPU_TYPES
 
@@ -30,6 +30,7 @@ def template_facts() -> dict[str, Any]:
         "messages": MESSAGES,
         "engines": {engine.name: engine.template_facts() for engine in all_engines()},
         "defaultEngine": DEFAULT_ENGINE,
+        "engineSpecificFields": engine_specific_fields(),
     }
 
 

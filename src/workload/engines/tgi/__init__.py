@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING
 
 from workload.engines.base import Engine, ImageFacts, Probes, Signals, SimulatorRequest, Verifier
 from workload.engines.tgi.log import LOG_FAILURES, read_progress
-from workload.engines.tgi.rules import DEFAULT_DRAIN_SECONDS, MESSAGES, VERSION_GATES, drain_seconds, rules
+from workload.engines.tgi.rules import (
+    DEFAULT_DRAIN_SECONDS,
+    FIELD_DEFAULTS,
+    IMAGE_TAG,
+    MESSAGES,
+    VERSION_GATES,
+    drain_seconds,
+    rules,
+)
 
 if TYPE_CHECKING:
     from workload.models.ml_inference_load.values import MlInferenceLoad
@@ -41,6 +49,10 @@ MANAGED_ENV: dict[str, str] = {
     "NUM_SHARD": "gpu.count",
     "API_KEY": "apiKey",
 }
+
+# TGI's launcher takes each variable as a flag too (clap's env twin: MAX_TOTAL_TOKENS is --max-total-tokens,
+# launcher/src/main.rs), so inference.extraArgs may not set them either.
+MANAGED_FLAGS: dict[str, str] = {"--" + name.lower().replace("_", "-"): field for name, field in MANAGED_ENV.items()}
 
 # The inference and info endpoints of TGI's API; /metrics, /docs and the SageMaker/Vertex routes stay inside.
 # `/` is TGI's compat route (generate or stream by the body's `stream`): huggingface_hub's
@@ -76,7 +88,7 @@ ENGINE = Engine(
     title="TGI",
     image=ImageFacts(
         repository="ghcr.io/huggingface/text-generation-inference",
-        tag="3.3.7",  # the last TGI release (maintenance mode since 2025-12-11)
+        tag=IMAGE_TAG,
         # From 3.1.1 the image's uv Python is under /root (mode 0700): it starts only as uid 0 (TGI issue 3082;
         # docs/reference/tgi-image.md).
         root_only_since="3.1.1",
@@ -101,6 +113,8 @@ ENGINE = Engine(
         successes="tgi_request_count",  # verify: it grows with each request served
     ),
     managed_env=MANAGED_ENV,
+    managed_flags=MANAGED_FLAGS,
+    field_defaults=FIELD_DEFAULTS,
     api_key_env="API_KEY",
     default_drain_seconds=DEFAULT_DRAIN_SECONDS,
     version_gates=VERSION_GATES,

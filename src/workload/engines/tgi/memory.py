@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from workload.engines.tgi.rules import input_tokens
 from workload.sizing.gpus import GPU_TYPES
 from workload.sizing.metadata import COMPUTE_DTYPE_BYTES, ModelFacts
 from workload.sizing.plan import GIB, Plan
@@ -50,7 +51,7 @@ def request_for(v: MlInferenceLoad, memory: int, gpu_name: str) -> Request:
     """What a values file asks of TGI on a GPU of `memory` bytes."""
     inference = v.inference
     return Request(shards=v.gpu.count, max_total_tokens=inference.max_total_tokens,
-                   max_input_tokens=inference.max_input_length,
+                   max_input_tokens=input_tokens(v),
                    max_batch_prefill_tokens=inference.max_batch_prefill_tokens, gpu_memory_bytes=memory,
                    gpu_name=gpu_name, quantized=v.model.quantization is not None)  # fmt: skip
 

@@ -14,7 +14,19 @@ from workload.problems import Problem
 if TYPE_CHECKING:
     from workload.models.ml_inference_load.values import MlInferenceLoad
 
-DEFAULT_DRAIN_SECONDS = 90  # the launcher's --graceful-termination-timeout default
+IMAGE_TAG = "3.3.7"  # the last TGI release (maintenance mode since 2025-12-11)
+DEFAULT_DRAIN_SECONDS = 90
+# The chart's value for TGI's own fields when the values leave them unset (TGI's own MAX_INPUT_TOKENS default
+# follows the model; the chart has always set 2048).
+FIELD_DEFAULTS: dict[str, int] = {"inference.maxInputLength": 2048}
+
+
+def input_tokens(v: MlInferenceLoad) -> int:
+    """inference.maxInputLength, else the chart's default for TGI."""
+    return (
+        v.inference.max_input_length or FIELD_DEFAULTS["inference.maxInputLength"]
+    )  # the launcher's --graceful-termination-timeout default
+
 
 # Options and the first TGI version that has them (values path -> version).
 VERSION_GATES: dict[str, str] = {
@@ -38,9 +50,10 @@ MESSAGES: dict[str, str] = {
 
 
 def _needs(v: MlInferenceLoad, path: str, need: str) -> Problem | None:
-    have = image_version(v.inference.image)
+    tag = v.inference.image.tag or IMAGE_TAG  # empty: the engine's own (rules.py engine_image)
+    have = image_version(v.inference.image, IMAGE_TAG)
     if have is None:
-        return problem(MESSAGES["versionUnknown"], path, need, v.inference.image.tag)
+        return problem(MESSAGES["versionUnknown"], path, need, tag)
     if as_tuple(have) < as_tuple(need):
         return problem(MESSAGES["versionTooOld"], path, need, have)
     return None
@@ -59,12 +72,12 @@ def _version_gates(v: MlInferenceLoad) -> Iterator[Problem]:
 
 
 def rules(v: MlInferenceLoad) -> Iterator[Problem]:
-    inf = v.inference
-    if inf.max_input_length >= inf.max_total_tokens:
-        yield problem(MESSAGES["inputBelowTotal"], inf.max_input_length, inf.max_total_tokens)
+    inf, max_input = v.inference, input_tokens(v)
+    if max_input >= inf.max_total_tokens:
+        yield problem(MESSAGES["inputBelowTotal"], max_input, inf.max_total_tokens)
     prefill, batch = inf.max_batch_prefill_tokens, inf.max_batch_total_tokens
-    if prefill is not None and prefill < inf.max_input_length:
-        yield problem(MESSAGES["prefillBelowInput"], prefill, inf.max_input_length)
+    if prefill is not None and prefill < max_input:
+        yield problem(MESSAGES["prefillBelowInput"], prefill, max_input)
     if batch is not None and batch < inf.max_total_tokens:
         yield problem(MESSAGES["batchBelowTotal"], batch, inf.max_total_tokens)
     if prefill is not None and batch is not None and prefill > batch:

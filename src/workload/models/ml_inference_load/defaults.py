@@ -23,15 +23,15 @@ DEFAULTS: dict[str, Any] = json.loads(r"""{
  "inference": {
   "engine": "tgi",
   "image": {
-   "repository": "ghcr.io/huggingface/text-generation-inference",
-   "tag": "3.3.7",
+   "repository": "",
+   "tag": "",
    "digest": "",
    "pullPolicy": "IfNotPresent",
    "pullSecrets": [],
    "runsAsNonRoot": false
   },
-  "maxInputLength": 2048,
   "maxTotalTokens": 4096,
+  "extraArgs": [],
   "port": 8080,
   "shmSize": "",
   "terminationGracePeriodSeconds": 120

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from workload.chart_facts import CHART_ENV, CHART_LABEL_KEYS, SECRET_LIKE_ENV
 from workload.engines import engine as engine_named
+from workload.engines import engine_specific_fields
 from workload.engines.base import Engine, problem
 from workload.engines.versions import as_tuple, image_version
 from workload.problems import Problem
@@ -23,6 +24,9 @@ if TYPE_CHECKING:  # only for annotations: values.py imports this module to run 
     from workload.models.ml_inference_load.values import MlInferenceLoad
 
 MESSAGES: dict[str, str] = {
+    "notThisEngine": "%s: is a setting of %s, which %s does not have; remove it (inference.extraArgs passes the "
+    "engine's own flags)",
+    "managedFlag": "inference.extraArgs[%d]: %s is set by the chart; set %s instead",
     "gracePeriod": "inference.terminationGracePeriodSeconds: must be greater than scaling.preStopSeconds plus "
     "%s's graceful drain of %d s (%d <= %d + %d)",
     "hostRequired": "ingress.host: required when ingress.enabled is true",
@@ -68,6 +72,11 @@ def engine_of(v: MlInferenceLoad) -> Engine:
     return engine_named(v.inference.engine)
 
 
+def image_tag(v: MlInferenceLoad) -> str:
+    """inference.image.tag, else the engine's own (the chart's ml-inference-load.engineImage)."""
+    return v.inference.image.tag or engine_of(v).image.tag
+
+
 def managed_env(engine: Engine) -> dict[str, str]:
     """Every variable the chart sets with this engine -> the values field to change instead."""
     return {**CHART_ENV, **engine.managed_env}
@@ -78,7 +87,7 @@ def image_needs_root(v: MlInferenceLoad) -> bool:
     since = engine_of(v).image.root_only_since
     if v.inference.image.runs_as_non_root or since is None:
         return False
-    have = image_version(v.inference.image)
+    have = image_version(v.inference.image, engine_of(v).image.tag)
     return have is None or as_tuple(have) >= as_tuple(since)
 
 
@@ -99,8 +108,35 @@ def max_pods(v: MlInferenceLoad) -> int:
     return auto.max_replicas if auto.enabled else v.scaling.replicas
 
 
+def value_at(v: MlInferenceLoad, path: str) -> object:
+    """The value of a values path such as inference.maxInputLength (None when unset)."""
+    found: object = v
+    for part in path.split("."):
+        found = getattr(found, re.sub(r"(?<!^)(?=[A-Z])", "_", part).lower())
+    return found
+
+
+def flag_name(arg: str) -> str:
+    """The flag an argument spells ("--max_model_len=8" -> "--max-model-len"); "" for a value."""
+    if not arg.startswith("-"):
+        return ""
+    name = arg.split("=", 1)[0]
+    return name[:2] + name[2:].replace("_", "-") if name.startswith("--") else name
+
+
+def _engine_fields(v: MlInferenceLoad, engine: Engine) -> Iterator[Problem]:
+    """A field another engine has, set with this one, and a chart-managed flag in extraArgs."""
+    for path, owners in engine_specific_fields().items():
+        if path not in engine.fields() and value_at(v, path) is not None:
+            yield problem(MESSAGES["notThisEngine"], path, owners, engine.title)
+    for i, arg in enumerate(v.inference.extra_args):
+        if (flag := flag_name(arg)) in engine.managed_flags:
+            yield problem(MESSAGES["managedFlag"], i, flag, engine.managed_flags[flag])
+
+
 def _engine(v: MlInferenceLoad) -> Iterator[Problem]:
     engine = engine_of(v)
+    yield from _engine_fields(v, engine)
     yield from engine.rules(v)
     drain, pause, grace = (
         engine.drain_seconds(v),
@@ -177,9 +213,9 @@ def _security(v: MlInferenceLoad) -> Iterator[Problem]:
     ctx = v.pod_security_context
     if image_needs_root(v):
         engine = engine_of(v)
-        version = image_version(v.inference.image)
+        version = image_version(v.inference.image, engine.image.tag)
         image = (MESSAGES["imageVersion"] % (engine.title, version) if version
-                 else MESSAGES["imageUnversioned"] % v.inference.image.tag)  # fmt: skip
+                 else MESSAGES["imageUnversioned"] % image_tag(v))  # fmt: skip
         way_out = MESSAGES["rootOnly"] % (image, engine.image.root_reason, engine.image.non_root_recipe)
         if ctx.run_as_non_root:
             yield problem(MESSAGES["rootOnlyNonRoot"], way_out)

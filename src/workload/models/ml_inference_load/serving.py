@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from workload.engines import DEFAULT_ENGINE, engine, engine_names
+from workload.engines import DEFAULT_ENGINE, all_engines, engine_names
 from workload.models.common import (
     WHOLE,
     CpuQuantity,
@@ -25,10 +25,11 @@ from workload.models.common import (
 from workload.models.ml_inference_load.types import (
     AbsolutePath,
     Dtype,
+    ExtraArg,
     GpuTypeName,
     ImageDigest,
-    ImageRepository,
-    ImageTag,
+    ImageRepositoryOrEmpty,
+    ImageTagOrEmpty,
     ModelId,
     Quantization,
     Revision,
@@ -61,6 +62,9 @@ class Model(ValuesModel):
     )
 
 
+# What an empty repository and tag mean, per engine: "tgi: <repository>:<tag>, ...".
+_OWN_IMAGES = ", ".join(f"{e.name}: {e.image.repository}:{e.image.tag}" for e in all_engines())
+
 if TYPE_CHECKING:
     EngineName = str
 else:  # the engines found under workload/engines/: adding one adds its name here
@@ -70,13 +74,13 @@ else:  # the engines found under workload/engines/: adding one adds its name her
 class Image(ValuesModel):
     """The engine's container image."""
 
-    repository: ImageRepository = Field(
-        default=engine(DEFAULT_ENGINE).image.repository, description="Image repository."
+    repository: ImageRepositoryOrEmpty = Field(
+        default="", description="Image repository. Empty: the engine's official image (" + _OWN_IMAGES + ")."
     )
-    tag: ImageTag = Field(
-        default=engine(DEFAULT_ENGINE).image.tag,
-        description="Image tag: a release of the engine. The default is the release whose facts the chart was "
-        "checked against (for TGI 3.3.7, its last: TGI is in maintenance mode).",
+    tag: ImageTagOrEmpty = Field(
+        default="",
+        description="Image tag: a release of the engine. Empty: the release whose facts the chart was checked "
+        "against (the tags above).",
     )
     digest: ImageDigest = Field(
         default="", description="Optional image digest (sha256:...); when set it pins the image instead of the tag."
@@ -108,9 +112,9 @@ class Inference(ValuesModel):
         description="Inference engine: tgi (Hugging Face Text Generation Inference, the default).",
     )
     image: Image = Field(default_factory=Image, description="The engine's container image.")
-    max_input_length: Tokens = Field(
-        default=2048,
-        description="Maximum input tokens per request. Must be less than maxTotalTokens.",
+    max_input_length: Tokens | None = Field(
+        default=None,
+        description="Maximum input tokens per request (TGI). Must be less than maxTotalTokens. Unset: 2048.",
     )
     max_total_tokens: Annotated[int, Field(ge=2, le=1_048_576), WHOLE] = Field(
         default=4096, description="Maximum input + generated tokens per request (the context length)."
@@ -137,6 +141,12 @@ class Inference(ValuesModel):
     graceful_termination_timeout: Annotated[int, Field(ge=1, le=3600), WHOLE] | None = Field(
         default=None,
         description="Seconds TGI drains in-flight requests on shutdown (TGI >= 3.2.2; TGI's own default is 90).",
+    )
+    extra_args: list[ExtraArg] = Field(
+        default_factory=list,
+        description="More flags for the engine, for what the contract does not cover, e.g. "
+        '["--enable-prefix-caching"]. Flags the chart sets are refused, naming the field to set instead.',
+        max_length=64,
     )
     port: Annotated[int, Field(ge=1024, le=65535), WHOLE] = Field(
         default=8080,

@@ -37,6 +37,17 @@ ImageRepository = Annotated[
 ImageTag = Annotated[
     str, text(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", "an image tag such as '3.3.7'", max_length=128, min_length=1)
 ]
+ImageTagOrEmpty = Annotated[
+    str, text(r"^([A-Za-z0-9_][A-Za-z0-9_.-]*)?$", "empty, or an image tag such as '3.3.7'", max_length=128)
+]
+ImageRepositoryOrEmpty = Annotated[
+    str,
+    text(
+        r"^([a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*)?$",
+        "empty, or an image repository such as 'registry.example.com:5000/team/server' (lowercase, no tag)",
+        max_length=255,
+    ),
+]
 ImageDigest = Annotated[
     str, text(r"^(sha256:[a-f0-9]{64})?$", "empty, or an image digest 'sha256:' + 64 hex digits", max_length=71)
 ]
@@ -84,3 +95,13 @@ GpuTypeName = Literal[
     "T4", "A10", "A10G", "L4", "RTX-4090", "A100-40GB", "L40S", "RTX-A6000", "H100-80GB", "A100-80GB", "H100-NVL",
     "H200",
 ]  # fmt: skip
+# One command-line argument for the engine: printable, one line (the container's args carry it verbatim).
+ExtraArg = Annotated[
+    str,
+    text(
+        "^[^\\x00-\\x1F\\x7F-\\x9F\ufffe\uffff]+$",
+        "a command-line argument: text without control characters or line breaks",
+        max_length=4096,
+        min_length=1,
+    ),
+]

@@ -28,6 +28,10 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
       "checkScript": "tgi_check.py",
       "dashboard": "tgi.json",
       "defaultDrainSeconds": 90,
+      "dtypes": [
+        "float16",
+        "bfloat16"
+      ],
       "fieldDefaults": {
         "inference.maxInputLength": 2048
       },
@@ -112,6 +116,18 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
         "readiness": "/health",
         "startup": "/health"
       },
+      "quantizations": [
+        "awq",
+        "eetq",
+        "exl2",
+        "gptq",
+        "marlin",
+        "bitsandbytes",
+        "bitsandbytes-nf4",
+        "bitsandbytes-fp4",
+        "fp8",
+        "compressed-tensors"
+      ],
       "routes": [
         "/",
         "/generate",
@@ -179,6 +195,7 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
     "minAboveMax": "scaling.autoscaling.minReplicas: must not exceed scaling.autoscaling.maxReplicas (%d > %d)",
     "minReplicasZero": "scaling.autoscaling.minReplicas: 0 needs something that holds requests during a cold start (the KEDA HTTP add-on), which this chart does not render; use at least 1",
     "nonRootUid0": "podSecurityContext.runAsNonRoot: cannot be true with podSecurityContext.runAsUser 0; the kubelet would refuse to start the container",
+    "notEngineChoice": "%s: %s does not take %s; it takes %s",
     "notThisEngine": "%s: is a setting of %s, which %s does not have; remove it (inference.extraArgs passes the engine's own flags)",
     "offlineWithoutCache": "storage.modelCache.offline: needs storage.modelCache.enabled; offline, %s loads weights only from the cache",
     "pathTwice": "ingress.paths[%d]: %s is listed twice",

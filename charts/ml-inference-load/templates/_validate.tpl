@@ -37,6 +37,12 @@ in its partial), with the messages written once there and generated into _facts.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- range $path, $pair := dict "model.quantization" (list .Values.model.quantization $engine.quantizations) "model.dtype" (list .Values.model.dtype $engine.dtypes) -}}
+{{- $value := index $pair 0 -}}
+{{- if and (not (kindIs "invalid" $value)) (not (has $value (index $pair 1))) -}}
+{{- fail (printf $facts.messages.notEngineChoice $path $engine.title $value (index $pair 1 | join ", ")) -}}
+{{- end -}}
+{{- end -}}
 {{- range $i, $arg := .Values.inference.extraArgs -}}
 {{- $flag := "" -}}
 {{- if hasPrefix "-" $arg -}}

@@ -124,6 +124,8 @@ class Engine:
     managed_flags: Mapping[str, str]
     # What the engine's partial and rules use for an engine-specific field the values leave unset.
     field_defaults: Mapping[str, int]
+    quantizations: tuple[str, ...]  # the values of model.quantization it takes, at the pinned version
+    dtypes: tuple[str, ...]  # the values of model.dtype it takes
     api_key_env: str  # where the engine reads its API key from the Secret
     default_drain_seconds: int  # how long the engine drains in-flight requests after SIGTERM, by default
     # Options and the first engine version that has them (values path -> version).
@@ -170,6 +172,8 @@ class Engine:
             "managedFlags": dict(self.managed_flags),
             "fieldDefaults": dict(self.field_defaults),
             "fields": sorted(self.fields()),
+            "quantizations": list(self.quantizations),
+            "dtypes": list(self.dtypes),
             "apiKeyEnv": self.api_key_env,
             "defaultDrainSeconds": self.default_drain_seconds,
             "versionGates": dict(self.version_gates),

@@ -27,6 +27,7 @@ MESSAGES: dict[str, str] = {
     "notThisEngine": "%s: is a setting of %s, which %s does not have; remove it (inference.extraArgs passes the "
     "engine's own flags)",
     "managedFlag": "inference.extraArgs[%d]: %s is set by the chart; set %s instead",
+    "notEngineChoice": "%s: %s does not take %s; it takes %s",
     "gracePeriod": "inference.terminationGracePeriodSeconds: must be greater than scaling.preStopSeconds plus "
     "%s's graceful drain of %d s (%d <= %d + %d)",
     "hostRequired": "ingress.host: required when ingress.enabled is true",
@@ -129,6 +130,10 @@ def _engine_fields(v: MlInferenceLoad, engine: Engine) -> Iterator[Problem]:
     for path, owners in engine_specific_fields().items():
         if path not in engine.fields() and value_at(v, path) is not None:
             yield problem(MESSAGES["notThisEngine"], path, owners, engine.title)
+    for path, value, allowed in (("model.dtype", v.model.dtype, engine.dtypes),  # by path, as the chart ranges
+                                 ("model.quantization", v.model.quantization, engine.quantizations)):  # fmt: skip
+        if value is not None and value not in allowed:
+            yield problem(MESSAGES["notEngineChoice"], path, engine.title, value, ", ".join(allowed))
     for i, arg in enumerate(v.inference.extra_args):
         if (flag := flag_name(arg)) in engine.managed_flags:
             yield problem(MESSAGES["managedFlag"], i, flag, engine.managed_flags[flag])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
+from workload.engines import all_engines
 from workload.models.common import text
 
 ModelId = Annotated[
@@ -85,11 +86,12 @@ ScrapeDuration = Annotated[
         r"^[0-9]{1,6}(ms|s|m|h)$", "a duration with one unit such as '30s', '1m' or '500ms'", max_length=8, min_length=2
     ),
 ]
-Quantization = Literal[
-    "awq", "eetq", "exl2", "gptq", "marlin", "bitsandbytes", "bitsandbytes-nf4", "bitsandbytes-fp4", "fp8",
-    "compressed-tensors",
-]  # fmt: skip
-Dtype = Literal["float16", "bfloat16"]
+if TYPE_CHECKING:
+    Quantization = str
+    Dtype = str
+else:  # every engine's, in engine order (each engine refuses the ones it lacks: rules.py)
+    Quantization = Literal[tuple(dict.fromkeys(q for e in all_engines() for q in e.quantizations))]
+    Dtype = Literal[tuple(dict.fromkeys(d for e in all_engines() for d in e.dtypes))]
 # The keys of src/workload/sizing/gpus.py GPU_TYPES (tests/test_sizing.py keeps them equal).
 GpuTypeName = Literal[
     "T4", "A10", "A10G", "L4", "RTX-4090", "A100-40GB", "L40S", "RTX-A6000", "H100-80GB", "A100-80GB", "H100-NVL",

@@ -67,9 +67,9 @@ export interface MlInferenceLoadSchema {
          * Quantization method, for running a larger model on fewer GPUs. compressed-tensors needs
          * TGI >= 3.0.0; exl2 cannot be sharded over several GPUs.
          */
-        quantization?: "awq" | "eetq" | "exl2" | "gptq" | "marlin" | "bitsandbytes" | "bitsandbytes-nf4" | "bitsandbytes-fp4" | "fp8" | "compressed-tensors" | null;
+        quantization?: "awq" | "eetq" | "exl2" | "gptq" | "marlin" | "bitsandbytes" | "bitsandbytes-nf4" | "bitsandbytes-fp4" | "fp8" | "compressed-tensors" | "gptq_marlin" | "awq_marlin" | "experts_int8" | "modelopt" | "modelopt_fp4" | "mxfp4" | "quark" | "moe_wna16" | "torchao" | null;
         /** Weight dtype. Cannot be combined with quantization. */
-        dtype?: "float16" | "bfloat16" | null;
+        dtype?: "float16" | "bfloat16" | "auto" | "half" | "float" | "float32" | null;
         /**
          * Run Python code from the model repository. Only for repositories you trust: the code runs
          * inside the server with its token. @default false
@@ -82,12 +82,12 @@ export interface MlInferenceLoadSchema {
          * Inference engine: tgi (Hugging Face Text Generation Inference, the default). @default
          * "tgi"
          */
-        engine?: "tgi";
+        engine?: "tgi" | "vllm";
         /** The engine's container image. */
         image?: {
             /**
              * Image repository. Empty: the engine's official image (tgi: ghcr.io/huggingface/text-
-             * generation-inference:3.3.7). @default ""
+             * generation-inference:3.3.7, vllm: vllm/vllm-openai:v0.32.0). @default ""
              */
             repository?: string;
             /**

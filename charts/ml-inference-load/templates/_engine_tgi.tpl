@@ -118,6 +118,14 @@ inference.extraArgs (its flags), in order.
   value: {{ int64 $v.gpu.count | quote }}
 {{- end -}}
 
+{{/* The simulator pod's command: TGI's simulator reads the same environment as TGI (files/tgi_simulator.py). */}}
+{{- define "ml-inference-load.engine.tgi.simulatorCommand" -}}
+{{- $script := (include "ml-inference-load.engineFacts" . | fromJson).simulatorScript -}}
+{{- range list "python3" "-I" "-B" (printf "/simulator/%s" $script) "--from-env" "--host" "0.0.0.0" "--port" (int64 .Values.inference.port | toString) }}
+- {{ . | quote }}
+{{- end }}
+{{- end -}}
+
 {{/* The helm-test script's environment (files/tgi_check.py reads TGI_URL and MODEL_ID). */}}
 {{- define "ml-inference-load.engine.tgi.testEnv" -}}
 - name: TGI_URL

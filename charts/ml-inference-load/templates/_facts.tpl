@@ -21,7 +21,13 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
     "SIMULATOR_TOKEN_DELAY_MS": "simulator.tokenDelayMs"
   },
   "defaultEngine": "tgi",
-  "engineSpecificFields": {},
+  "engineSpecificFields": {
+    "inference.cudaGraphs": "TGI",
+    "inference.maxBatchPrefillTokens": "TGI",
+    "inference.maxBatchTotalTokens": "TGI",
+    "inference.maxInputLength": "TGI",
+    "inference.payloadLimit": "TGI"
+  },
   "engines": {
     "tgi": {
       "apiKeyEnv": "API_KEY",
@@ -158,6 +164,106 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
         "inference.payloadLimit": "2.4.1",
         "model.quantization": "3.0.0"
       }
+    },
+    "vllm": {
+      "apiKeyEnv": "VLLM_API_KEY",
+      "checkScript": "openai_check.py",
+      "dashboard": "vllm.json",
+      "defaultDrainSeconds": 0,
+      "dtypes": [
+        "auto",
+        "half",
+        "float16",
+        "bfloat16",
+        "float",
+        "float32"
+      ],
+      "fieldDefaults": {},
+      "fields": [
+        "apiKey",
+        "gpu.count",
+        "inference.gracefulTerminationTimeout",
+        "inference.maxConcurrentRequests",
+        "inference.maxTotalTokens",
+        "inference.port",
+        "model.dtype",
+        "model.id",
+        "model.quantization",
+        "model.revision",
+        "model.trustRemoteCode"
+      ],
+      "image": {
+        "nonRootRecipe": "vLLM's vllm-openai-nonroot target (docker/Dockerfile)",
+        "nonRootUid": 2000,
+        "repository": "vllm/vllm-openai",
+        "rootOnlySince": "0.0.0",
+        "rootReason": "the vllm/vllm-openai image runs as root: its Dockerfile's vllm-openai stage has no USER",
+        "tag": "v0.32.0"
+      },
+      "managedEnv": {
+        "VLLM_API_KEY": "apiKey",
+        "VLLM_ENGINE_READY_TIMEOUT_S": "healthCheck.startupTimeoutSeconds (the engine must be ready within it)",
+        "VLLM_NO_USAGE_STATS": "nothing (the chart turns vLLM's usage reporting off)"
+      },
+      "managedFlags": {
+        "--api-key": "apiKey",
+        "--dtype": "model.dtype",
+        "--host": "nothing (vLLM binds every interface)",
+        "--max-model-len": "inference.maxTotalTokens",
+        "--max-num-seqs": "inference.maxConcurrentRequests",
+        "--model": "model.id",
+        "--port": "inference.port",
+        "--quantization": "model.quantization",
+        "--revision": "model.revision",
+        "--served-model-name": "model.id",
+        "--shutdown-timeout": "inference.gracefulTerminationTimeout",
+        "--tensor-parallel-size": "gpu.count",
+        "--trust-remote-code": "model.trustRemoteCode",
+        "-q": "model.quantization",
+        "-tp": "gpu.count"
+      },
+      "messages": {
+        "versionTooOld": "%s: needs vLLM >= %s (the image is vLLM %s)",
+        "versionUnknown": "%s: needs vLLM >= %s; the image tag '%s' is not a version, so set inference.image.version"
+      },
+      "probes": {
+        "liveness": "/health",
+        "readiness": "/health",
+        "startup": "/health"
+      },
+      "quantizations": [
+        "awq",
+        "fp8",
+        "gptq",
+        "gptq_marlin",
+        "awq_marlin",
+        "compressed-tensors",
+        "experts_int8",
+        "modelopt",
+        "modelopt_fp4",
+        "mxfp4",
+        "quark",
+        "moe_wna16",
+        "torchao"
+      ],
+      "routes": [
+        "/v1/chat/completions",
+        "/v1/completions",
+        "/v1/models"
+      ],
+      "signals": {
+        "activeRequests": [
+          "vllm:num_requests_running",
+          "vllm:num_requests_waiting"
+        ],
+        "adapterMetric": "vllm_active_requests",
+        "kvPressure": [
+          "vllm:kv_cache_usage_perc"
+        ]
+      },
+      "simulatorScript": "openai_simulator.py",
+      "title": "vLLM",
+      "versionGates": {}
     }
   },
   "gpuProducts": {

@@ -138,8 +138,10 @@ class Engine:
     log_failures: tuple[LogFailure, ...]  # first match wins
     read_progress: Callable[[LogState, str], None]  # moves the phase and progress on by one log line
     dashboard: str  # charts/<chart>/dashboards/<file>
-    simulator_script: str  # charts/<chart>/files/<file>, the simulator pod's script
-    check_script: str  # charts/<chart>/files/<file>, the helm-test pod's script
+    # The simulator's and the helm-test's scripts, as paths under workload/engines/ (standard library only: the
+    # chart's pods run copies of them, charts/<chart>/files/<path with _ for />, made by `workload generate`).
+    simulator_script: str
+    check_script: str
     docs_url: str  # the engine's documentation, linked from the catalog entry
     verifier: Callable[[], Verifier]  # imports the engine's verify module when asked (not at start-up)
     # Serves the simulator until SIGTERM or SIGINT (imports it when called); OSError when it cannot listen.
@@ -179,9 +181,14 @@ class Engine:
             "versionGates": dict(self.version_gates),
             "messages": dict(self.messages),
             "dashboard": self.dashboard,
-            "simulatorScript": self.simulator_script,
-            "checkScript": self.check_script,
+            "simulatorScript": chart_file(self.simulator_script),
+            "checkScript": chart_file(self.check_script),
         }  # fmt: skip
+
+
+def chart_file(script: str) -> str:
+    """The name of a script's copy in the chart's files/ ("<engine>/check.py" -> "<engine>_check.py")."""
+    return script.replace("/", "_")
 
 
 def problem(template: str, *args: object) -> Problem:

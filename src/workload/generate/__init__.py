@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from workload.engines import all_engines
+from workload.engines.base import chart_file
 from workload.generate.backstage import catalog_yaml
 from workload.generate.chart_yaml import chart_yaml
 from workload.generate.engine_fields import engine_fields
@@ -24,11 +25,11 @@ TS_DIR = REPO_ROOT / "src" / "workloadChartValues"
 # Scripts the chart's pods run are copies of the CLI's own modules (standard library only), so the helm
 # test checks what `workload verify` checks and the simulator pod is `workload simulate`.
 CHART_FILES = REPO_ROOT / "charts" / "ml-inference-load" / "files"
-# Each engine's are engines/<name>/check.py and simulator.py.
+# Each engine names its own (Engine.check_script, .simulator_script); engines may share one.
 CHART_SCRIPTS = {
-    CHART_FILES / script: f"src/workload/engines/{engine.name}/{module}.py"
+    CHART_FILES / chart_file(script): f"src/workload/engines/{script}"
     for engine in all_engines()
-    for script, module in ((engine.check_script, "check"), (engine.simulator_script, "simulator"))
+    for script in (engine.check_script, engine.simulator_script)
 }
 
 

@@ -1,0 +1,475 @@
+"""An OpenAI-compatible engine without a GPU or a model: vLLM's (and later SGLang's) HTTP API as the real
+server answers it, with deterministic text, for `workload simulate --engine vllm` and the chart's
+simulator mode. Each engine is a Profile (its routes, which of them the API key guards, its health and
+drain semantics, its metric names and error bodies), written from the engine's source and from a real
+vLLM server (docs/reference/vllm.md).
+
+Standard library only: `workload generate` copies this file to charts/ml-inference-load/files/, and the
+simulator pod runs it with plain Python and the engine's own command line (`--engine vllm MODEL --port ...`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+WORDS = (
+    "the", "cluster", "schedules", "each", "model", "server", "onto", "a", "node", "with", "a", "free",
+    "accelerator", "and", "routes", "requests", "through", "the", "gateway", "while", "the", "autoscaler",
+    "watches", "the", "queue", "and", "the", "cache",
+)  # fmt: skip
+TOKEN = re.compile(r"\s*\S+")
+ENGINE_ABORT = "EngineCore encountered an issue. See stack trace (above) for the root cause."
+LISTEN_BACKLOG = 4096  # every connection a load test opens is accepted (the kernel caps it at somaxconn)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What differs between OpenAI-compatible engines, as data."""
+
+    name: str
+    version: str
+    guarded: Callable[[str], bool]  # the paths the API key guards
+    unauthorised: bytes  # the 401 body
+    owned_by: str  # /v1/models' owned_by
+    running: str  # gauge of requests running
+    waiting: str  # gauge of requests waiting
+    kv_usage: str  # gauge of the KV cache's used share
+    success: str  # counter of finished requests (by finished_reason where the engine labels it)
+    prompt_tokens: str
+    generation_tokens: str
+    ttft: str  # histogram of time to first token
+    e2e: str  # histogram of request latency
+    labels: Callable[[str], str]  # the label set of the gauges, for a served model name
+    drain_cuts: bool  # a drain of 0 s cuts streams in flight with an error event (vLLM's default)
+
+
+VLLM = Profile(
+    name="vllm",
+    version="0.32.0",
+    # entrypoints/serve/middleware/register.py: the key guards /v1, /v2, /inference and /cohere only; the rest
+    # (/health, /ping, /version, /load, /tokenize, /invocations, /metrics) answers without it (measured).
+    guarded=lambda path: path.startswith(("/v1", "/v2", "/inference", "/cohere")),
+    unauthorised=b'{"error":"Unauthorized"}',
+    owned_by="vllm",
+    running="vllm:num_requests_running",
+    waiting="vllm:num_requests_waiting",
+    kv_usage="vllm:kv_cache_usage_perc",
+    success="vllm:request_success_total",
+    prompt_tokens="vllm:prompt_tokens_total",
+    generation_tokens="vllm:generation_tokens_total",
+    ttft="vllm:time_to_first_token_seconds",
+    e2e="vllm:e2e_request_latency_seconds",
+    labels=lambda model: f'engine="0",model_name="{model}"',
+    drain_cuts=True,
+)
+PROFILES = {profile.name: profile for profile in (VLLM,)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the simulated server serves and enforces."""
+
+    profile: Profile = VLLM
+    model_id: str = "simulated/model"  # the served model name
+    api_key: str = ""
+    token_delay: float = 0.0  # seconds per generated token
+    max_concurrent_requests: int = 256  # running at once; the rest wait (vLLM's --max-num-seqs)
+    max_model_len: int = 4096
+    answer_tokens: int = 16  # tokens generated when max_tokens is not given
+    drain_seconds: float = 0.0  # vLLM's --shutdown-timeout: 0 aborts what is in flight
+    healthy: bool = True
+
+
+class ApiError(Exception):
+    """An OpenAI-style error answer: {"error": {"message", "type", "param", "code"}}."""
+
+    def __init__(self, status: int, message: str, kind: str = "BadRequestError", param: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.param = status, message, kind, param
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.status}}
+
+
+def tokens_of(text: str) -> list[str]:
+    return TOKEN.findall(text)
+
+
+def answer(prompt: str, count: int) -> list[str]:
+    """`count` deterministic tokens for a prompt: the same prompt always gets the same text."""
+    start = sum(map(ord, prompt)) % len(WORDS)
+    return [(" " if i else "") + WORDS[(start + i) % len(WORDS)] for i in range(count)]
+
+
+class Metrics:
+    """The engine's Prometheus metrics, by the profile's names."""
+
+    BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings, self.lock = settings, threading.Lock()
+        self.running = self.waiting = 0
+        self.counters: dict[str, float] = {}
+        self.histograms: dict[str, list[float]] = {}
+
+    def add(self, name: str, value: float = 1) -> None:
+        with self.lock:
+            self.counters[name] = self.counters.get(name, 0) + value
+
+    def observe(self, name: str, value: float) -> None:
+        with self.lock:
+            self.histograms.setdefault(name, []).append(value)
+
+    def render(self) -> str:
+        p, labels = self.settings.profile, self.settings.profile.labels(self.settings.model_id)
+        with self.lock:
+            usage = min(1.0, self.running * self.settings.answer_tokens / max(1, self.settings.max_model_len))
+            lines = [f"# TYPE {p.running} gauge", f"{p.running}{{{labels}}} {self.running}",
+                     f"# TYPE {p.waiting} gauge", f"{p.waiting}{{{labels}}} {self.waiting}",
+                     f"# TYPE {p.kv_usage} gauge", f"{p.kv_usage}{{{labels}}} {usage}"]  # fmt: skip
+            successes = {k: v for k, v in self.counters.items() if k.startswith(p.success)}
+            lines.append(f"# TYPE {p.success.removesuffix('_total')} counter")
+            for reason in ("abort", "length", "stop"):
+                count = successes.get(p.success + reason, 0)
+                lines.append(f'{p.success}{{{labels},finished_reason="{reason}"}} {count:g}')
+            for name in (p.prompt_tokens, p.generation_tokens):
+                lines += [f"# TYPE {name.removesuffix('_total')} counter",
+                          f"{name}{{{labels}}} {self.counters.get(name, 0):g}"]  # fmt: skip
+            for name in (p.ttft, p.e2e):
+                values = self.histograms.get(name, [])
+                lines.append(f"# TYPE {name} histogram")
+                for bound in self.BUCKETS:
+                    lines.append(f'{name}_bucket{{{labels},le="{bound}"}} {sum(v <= bound for v in values)}')
+                lines += [f'{name}_bucket{{{labels},le="+Inf"}} {len(values)}',
+                          f"{name}_count{{{labels}}} {len(values)}",
+                          f"{name}_sum{{{labels}}} {sum(values)}"]  # fmt: skip
+            return "\n".join(lines) + "\n"
+
+
+class Simulator(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
+
+    def __init__(self, address: tuple[str, int], settings: Settings) -> None:
+        super().__init__(address, Handler)
+        self.settings = settings
+        self.metrics = Metrics(settings)
+        self.slots = threading.Semaphore(settings.max_concurrent_requests)
+        self.in_flight = 0
+        self.idle = threading.Condition()
+        self.draining = False
+        self.cut = threading.Event()  # set when a drain gives up on the requests in flight
+
+    def drain(self) -> None:
+        """SIGTERM: keep answering (new requests get 500), wait up to drain_seconds, then cut what is left."""
+        self.draining = True
+        deadline = time.monotonic() + self.settings.drain_seconds
+        with self.idle:
+            while self.in_flight and time.monotonic() < deadline:
+                self.idle.wait(deadline - time.monotonic())
+        self.cut.set()
+        with self.idle:
+            while self.in_flight:
+                self.idle.wait(1.0)
+        self.shutdown()
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Simulator
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: Any) -> None:
+        self._send(status, json.dumps(payload, separators=(",", ":")).encode())
+
+    @contextmanager
+    def _in_flight(self) -> Iterator[None]:
+        with self.server.idle:
+            self.server.in_flight += 1
+        try:
+            yield
+        finally:
+            with self.server.idle:
+                self.server.in_flight -= 1
+                self.server.idle.notify_all()
+
+    def do_GET(self) -> None:
+        self._route("GET", b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._route("POST", self.rfile.read(length) if length else b"")
+
+    def _route(self, method: str, raw: bytes) -> None:
+        path = self.path.split("?")[0]
+        handler = ROUTES.get((method, path))
+        if handler is None:
+            known = any(p == path for _, p in ROUTES)
+            self._json(405 if known else 404, {"detail": "Method Not Allowed" if known else "Not Found"})
+            return
+        settings = self.server.settings
+        key = settings.api_key
+        if key and settings.profile.guarded(path) and self.headers.get("Authorization") != f"Bearer {key}":
+            self._send(401, settings.profile.unauthorised)
+            return
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            self._json(400, ApiError(400, "Invalid JSON in the request body").body())
+            return
+        if method == "POST" and not isinstance(body, dict):
+            self._json(400, ApiError(400, "The request body must be a JSON object").body())
+            return
+        with self._in_flight():
+            try:
+                handler(self, body)
+            except ApiError as error:
+                self._json(error.status, error.body())
+            except (ConnectionError, TimeoutError):
+                self.close_connection = True
+
+    # --- info routes
+
+    def _health(self, _body: dict[str, Any]) -> None:
+        self._send(200 if self.server.settings.healthy else 503, b"")
+
+    def _version(self, _body: dict[str, Any]) -> None:
+        self._json(200, {"version": self.server.settings.profile.version})
+
+    def _load(self, _body: dict[str, Any]) -> None:
+        self._json(200, {"server_load": self.server.in_flight - 1})
+
+    def _models(self, _body: dict[str, Any]) -> None:
+        s = self.server.settings
+        model = {"id": s.model_id, "object": "model", "created": int(time.time()), "owned_by": s.profile.owned_by,
+                 "root": s.model_id, "parent": None, "max_model_len": s.max_model_len}  # fmt: skip
+        self._json(200, {"object": "list", "data": [model]})
+
+    def _metrics(self, _body: dict[str, Any]) -> None:
+        self._send(200, self.server.metrics.render().encode(), "text/plain; version=0.0.4; charset=utf-8")
+
+    def _tokenize(self, body: dict[str, Any]) -> None:
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str):
+            raise ApiError(400, "prompt must be a string", param="prompt")
+        count = len(tokens_of(prompt))
+        self._json(200, {"count": count, "max_model_len": self.server.settings.max_model_len,
+                         "tokens": list(range(1, count + 1)), "token_strs": None})  # fmt: skip
+
+    # --- generation
+
+    def _request(self, body: dict[str, Any], prompt: str) -> tuple[int, int]:
+        """(prompt tokens, tokens to generate), refused as the engine refuses them."""
+        s = self.server.settings
+        if body.get("model") not in (None, s.model_id):
+            raise ApiError(404, f"The model `{body.get('model')}` does not exist.", "NotFoundError", "model")
+        if self.server.draining:
+            raise ApiError(500, "The server is shutting down", "InternalServerError")
+        limit = body.get("max_completion_tokens", body.get("max_tokens"))
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+            raise ApiError(400, "max_tokens must be at least 1", param="max_tokens")
+        used = len(tokens_of(prompt))
+        wanted = limit if limit is not None else min(s.answer_tokens, s.max_model_len - used)
+        if used + wanted > s.max_model_len:
+            raise ApiError(400, f"This model's maximum context length is {s.max_model_len} tokens. However, you "
+                           f"requested {used + wanted} tokens ({used} in the messages, {wanted} in the "
+                           "completion). Please reduce the length of the messages or completion.")  # fmt: skip
+        return used, wanted
+
+    def _generate(self, prompt: str, wanted: int) -> Iterator[str | None]:
+        """The tokens, one per token delay; None when the drain cut the request."""
+        m, s = self.server.metrics, self.server.settings
+        start = time.monotonic()
+        with m.lock:
+            m.waiting += 1
+        self.server.slots.acquire()
+        with m.lock:
+            m.waiting -= 1
+            m.running += 1
+        try:
+            for i, token in enumerate(answer(prompt, wanted)):
+                if s.token_delay:
+                    time.sleep(s.token_delay)
+                if self.server.cut.is_set() and s.profile.drain_cuts:
+                    m.add(s.profile.success + "abort")
+                    yield None
+                    return
+                if i == 0:
+                    m.observe(s.profile.ttft, time.monotonic() - start)
+                m.add(s.profile.generation_tokens)
+                yield token
+        finally:
+            with m.lock:
+                m.running -= 1
+            self.server.slots.release()
+            m.observe(s.profile.e2e, time.monotonic() - start)
+
+    def _finished(self, used: int, wanted: int, limit: Any) -> str:
+        m, s = self.server.metrics, self.server.settings
+        reason = "length" if limit is not None else "stop"
+        m.add(s.profile.success + reason)
+        m.add(s.profile.prompt_tokens, used)
+        return reason
+
+    def _completions(self, body: dict[str, Any]) -> None:
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str):
+            raise ApiError(400, "prompt must be a string", param="prompt")
+        used, wanted = self._request(body, prompt)
+        self._respond(body, prompt, used, wanted, chat=False)
+
+    def _chat(self, body: dict[str, Any]) -> None:
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise ApiError(400, "messages must be a non-empty list", param="messages")
+        prompt = " ".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
+        used, wanted = self._request(body, prompt)
+        self._respond(body, prompt, used, wanted, chat=True)
+
+    def _respond(self, body: dict[str, Any], prompt: str, used: int, wanted: int, *, chat: bool) -> None:
+        s, limit = self.server.settings, body.get("max_completion_tokens", body.get("max_tokens"))
+        ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex
+        head = {"id": ident, "object": "chat.completion" if chat else "text_completion", "created": int(time.time()),
+                "model": s.model_id}  # fmt: skip
+        if not body.get("stream"):
+            pieces = list(self._generate(prompt, wanted))
+            if None in pieces:
+                raise ApiError(500, ENGINE_ABORT, "InternalServerError")
+            reason = self._finished(used, wanted, limit)
+            text = "".join(p for p in pieces if p)
+            choice: dict[str, Any] = {"index": 0, "logprobs": None, "finish_reason": reason, "stop_reason": None}
+            choice.update({"message": {"role": "assistant", "content": text}} if chat else {"text": text})
+            usage = {"prompt_tokens": used, "completion_tokens": len(pieces), "total_tokens": used + len(pieces)}
+            self._json(200, {**head, "choices": [choice], "usage": usage})
+            return
+        chunk = {**head, "object": "chat.completion.chunk" if chat else "text_completion"}
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        if chat:
+            self._event({**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                               "logprobs": None, "finish_reason": None}]})  # fmt: skip
+        count = 0
+        for count, piece in enumerate(self._generate(prompt, wanted), start=1):  # noqa: B007 (count is used after)
+            if piece is None:  # vLLM's answer to an abort at shutdown, measured on the real server
+                self._event({"error": {"message": ENGINE_ABORT, "type": "InternalServerError", "code": 500}})
+                break
+            delta: dict[str, Any] = {"content": piece} if chat else {"text": piece}
+            self._event({**chunk, "choices": [{"index": 0, **({"delta": delta} if chat else delta),
+                                               "logprobs": None, "finish_reason": None}]})  # fmt: skip
+        else:
+            reason = self._finished(used, wanted, limit)
+            last: dict[str, Any] = {"delta": {"content": ""}} if chat else {"text": ""}
+            self._event({**chunk, "choices": [{"index": 0, **last, "logprobs": None, "finish_reason": reason,
+                                               "stop_reason": None}]})  # fmt: skip
+            if (body.get("stream_options") or {}).get("include_usage"):
+                self._event({**chunk, "choices": [], "usage": {"prompt_tokens": used, "completion_tokens": count,
+                                                               "total_tokens": used + count}})  # fmt: skip
+        self._chunk(b"data: [DONE]\n\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _event(self, payload: dict[str, Any]) -> None:
+        self._chunk(f"data: {json.dumps(payload, separators=(',', ':'))}\n\n".encode())
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+
+ROUTES: dict[tuple[str, str], Callable[[Handler, dict[str, Any]], None]] = {
+    ("GET", "/health"): Handler._health,
+    ("GET", "/ping"): Handler._health,
+    ("POST", "/ping"): Handler._health,
+    ("GET", "/version"): Handler._version,
+    ("GET", "/load"): Handler._load,
+    ("GET", "/metrics"): Handler._metrics,
+    ("GET", "/v1/models"): Handler._models,
+    ("POST", "/tokenize"): Handler._tokenize,
+    ("POST", "/v1/completions"): Handler._completions,
+    ("POST", "/v1/chat/completions"): Handler._chat,
+}
+
+
+def log(message: str) -> None:
+    """A log line in the engine's own shape, so `workload deploy` reads the simulator's log as the engine's."""
+    print(f"INFO {time.strftime('%m-%d %H:%M:%S')} [simulator] {message}", flush=True)
+
+
+def serve(settings: Settings, host: str, port: int, ready: Callable[[Simulator], None] | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then drain as the engine does."""
+    server = Simulator((host, port), settings)  # bind first: a busy port fails before any log line
+    log(f"Starting vLLM API server on http://{host}:{port} (simulated {settings.profile.name}: {settings.model_id})")
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        threading.Thread(target=server.drain, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log("Application startup complete.")
+    if ready is not None:
+        ready(server)
+    server.serve_forever(poll_interval=0.1)
+    server.server_close()
+    log("Shutting down")
+
+
+def parse_args(argv: list[str], env: dict[str, str]) -> tuple[Settings, str, int]:
+    """The engine's own command line (the chart's args), as far as the simulator needs it; other flags are the
+    engine's and are ignored."""
+    parser = argparse.ArgumentParser(prog="openai_simulator", add_help=True)
+    parser.add_argument("--engine", default="vllm", choices=sorted(PROFILES))
+    parser.add_argument("model", nargs="?", default="simulated/model")
+    parser.add_argument("--served-model-name", "--served_model_name", nargs="+")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--api-key", "--api_key")
+    parser.add_argument("--max-model-len", "--max_model_len", type=int, default=4096)
+    parser.add_argument("--max-num-seqs", "--max_num_seqs", type=int, default=256)
+    parser.add_argument("--shutdown-timeout", "--shutdown_timeout", type=float, default=0.0)
+    parser.add_argument("--token-delay-ms", type=float, default=float(env.get("SIMULATOR_TOKEN_DELAY_MS", "0")))
+    known, _engine_flags = parser.parse_known_args(argv)
+    settings = Settings(
+        profile=PROFILES[known.engine], model_id=(known.served_model_name or [known.model])[0],
+        api_key=known.api_key or env.get("VLLM_API_KEY", ""), token_delay=known.token_delay_ms / 1000,
+        max_concurrent_requests=known.max_num_seqs, max_model_len=known.max_model_len,
+        drain_seconds=known.shutdown_timeout,
+    )  # fmt: skip
+    return settings, known.host, known.port
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings, host, port = parse_args(sys.argv[1:] if argv is None else argv, dict(os.environ))
+    try:
+        serve(settings, host, port)
+    except OSError as error:
+        print(f"cannot listen on {host}:{port}: {error.strerror or error}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

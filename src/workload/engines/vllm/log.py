@@ -1,0 +1,56 @@
+"""vLLM's log lines: those that show its progress, and those that mean the start failed (first match wins).
+Quoted from vLLM 0.32.0's source (docs/reference/vllm.md); real ones in tests/fixtures/recordings/logs/vllm-*."""
+
+from __future__ import annotations
+
+import re
+
+from workload.engines.base import LogFailure
+from workload.engines.hub import HUB_FAILURES
+from workload.engines.progress import LogState, Phase
+
+_TABLE = [
+    (r"Free memory on device .* is less than desired GPU memory utilization",
+     "the GPU has less free memory than vLLM's --gpu-memory-utilization asks for (another process holds some)",
+     "free the GPU, or pass a lower --gpu-memory-utilization in inference.extraArgs"),
+    (r"larger than the maximum number of tokens that can be stored in KV cache",
+     "the KV cache cannot hold inference.maxTotalTokens tokens of one request",
+     "lower inference.maxTotalTokens, use more GPUs (gpu.count) or a quantization (model.quantization)"),
+    (r"No available memory for the cache blocks",
+     "the weights leave no GPU memory for the KV cache",
+     "use more GPUs (gpu.count), a quantization (model.quantization), or a larger GPU (gpu.type)"),
+    (r"Timed out waiting for engine core processes to start",
+     "vLLM's engine did not start within its ready timeout",
+     "raise healthCheck.startupTimeoutSeconds (the chart sets VLLM_ENGINE_READY_TIMEOUT_S from it)"),
+    (r"appears to be a URI\. This may be caused by a Kubernetes service discovery issue",
+     "VLLM_PORT holds a Service link's URI (a Service named vllm in the namespace)",
+     "the chart turns service links off; remove VLLM_PORT from environmentVariables"),
+    (r"unrecognized arguments: (?P<detail>.*)",
+     "vLLM refused its command line", "remove or fix the flag in inference.extraArgs"),
+    (r"OutOfMemoryError|CUDA out of memory|CUDA error: out of memory",
+     "the model does not fit in GPU memory",
+     "use more GPUs (gpu.count), a quantization (model.quantization), or lower inference.maxTotalTokens"),
+    (r"No space left on device",
+     "the model cache volume is full", "raise storage.modelCache.size (weights plus ~10%)"),
+    (r"EngineCore failed to start|Engine core initialization failed",
+     "vLLM's engine core failed to start", "read the error just above this line in the pod log"),
+]  # fmt: skip
+LOG_FAILURES: tuple[LogFailure, ...] = HUB_FAILURES + tuple(
+    LogFailure(re.compile(pattern), problem, fix) for pattern, problem, fix in _TABLE
+)
+
+
+def read_progress(state: LogState, line: str) -> None:
+    """Move `state` on by one of vLLM's log lines (the API server's and the engine core's)."""
+    if m := re.search(r"non-default args: .*'model': '([^']+)'", line):
+        state.model = m[1]
+    elif re.search(r"Starting to load model|Loading weights|Using model weights format", line):
+        state.phase = Phase.DOWNLOADING if state.phase is Phase.STARTING else state.phase
+    elif re.search(r"Loading weights took|Model loading took", line):
+        state.phase = Phase.LOADING
+    elif m := re.search(r"GPU KV cache size: ([\d,]+) tokens", line):
+        state.phase, state.max_batch_total_tokens = Phase.WARMING_UP, int(m[1].replace(",", ""))
+    elif re.search(r"Capturing CUDA graphs|init engine .* took", line):
+        state.phase = Phase.WARMING_UP
+    elif re.search(r"Application startup complete", line):
+        state.phase = Phase.READY

@@ -28,7 +28,12 @@ DERIVED_DOCKERFILE = REPO_ROOT / "images" / "tgi-nonroot" / "Dockerfile"
 FACTS: dict[str, Any] = yaml.safe_load(
     re.search(r"```yaml\n(.*?)```", FACTS_PAGE.read_text(encoding="utf-8"), re.S)[1]  # type: ignore[index]
 )
-VALUES_FILES = [*sorted(EXAMPLES.glob("*.yaml")), FIXTURES / "values" / "everything.yaml"]
+# The TGI image's facts hold for the values files that run TGI (another engine's image has its own facts).
+VALUES_FILES = [
+    path
+    for path in [*sorted(EXAMPLES.glob("*.yaml")), FIXTURES / "values" / "everything.yaml"]
+    if (yaml.safe_load(path.read_text(encoding="utf-8")).get("inference") or {}).get("engine", "tgi") == "tgi"
+]
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:

@@ -53,10 +53,11 @@ def test_the_key_guards_only_the_v1_routes(vllm: str) -> None:
     assert call(vllm, "GET", "/v1/models")[0] == 401
     assert call(vllm, "POST", "/v1/completions", {"model": MODEL, "prompt": "a"})[0] == 401
     assert call(vllm, "GET", "/v1/models", headers=bearer("wrong"))[0] == 401
-    for method, path, body in (("GET", "/health", None), ("GET", "/version", None), ("GET", "/ping", None),
+    for method, path, sent in (("GET", "/health", None), ("GET", "/version", None), ("GET", "/ping", None),
                                ("GET", "/load", None), ("GET", "/metrics", None),
-                               ("POST", "/tokenize", {"prompt": "a b"})):  # fmt: skip
-        assert call(vllm, method, path, body)[0] == 200, path
+                               ("POST", "/tokenize", {"prompt": "a b"}),
+                               ("POST", "/invocations", {"model": MODEL, "prompt": "a", "max_tokens": 2})):  # fmt: skip
+        assert call(vllm, method, path, sent)[0] == 200, path
     status, _, body = call(vllm, "GET", "/v1/models", headers=bearer())
     assert status == 200
     assert [m["id"] for m in json.loads(body)["data"]] == [MODEL]

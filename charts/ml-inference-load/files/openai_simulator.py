@@ -412,6 +412,10 @@ ROUTES: dict[tuple[str, str], Callable[[Handler, dict[str, Any]], None]] = {
     ("POST", "/tokenize"): Handler._tokenize,
     ("POST", "/v1/completions"): Handler._completions,
     ("POST", "/v1/chat/completions"): Handler._chat,
+    # SageMaker's route: a chat or a completion by the body's shape (entrypoints/serve/sagemaker/api_router.py).
+    ("POST", "/invocations"): lambda handler, body: (handler._chat if "messages" in body else handler._completions)(
+        body
+    ),
 }
 
 

@@ -91,8 +91,12 @@ def test_form_fields_keep_the_values_rules() -> None:
     pages = template()["spec"]["parameters"]
     properties = {name: prop for page in pages for name, prop in page["properties"].items()}
     for page in pages:  # a field shown conditionally sits under dependencies
-        for option in page.get("dependencies", {}).get("ingressEnabled", {}).get("oneOf", []):
-            properties.update({k: v for k, v in option["properties"].items() if k != "ingressEnabled"})
+        for on, dependency in page.get("dependencies", {}).items():
+            for option in dependency.get("oneOf", []):  # the union of the options' choices is the field's
+                for key, prop in option["properties"].items():
+                    if key != on:
+                        seen = properties.get(key, {}).get("enum", [])
+                        properties[key] = {**prop, **({"enum": [*seen, *prop["enum"]]} if "enum" in prop else {})}
     for field in form_fields():
         node = schema
         for part in field.path.split("."):

@@ -48,7 +48,8 @@ STEPS: list[tuple[str, str, list[FormField]]] = [
         FormField("environment", "environment", "Environment", default="dev"),
         FormField("namespace", "namespace", "Kubernetes namespace", default="ml-inference"),
     ]),
-    ("Model", "The Hugging Face model and the GPUs it runs on.", [
+    ("Model", "The Hugging Face model, the engine that serves it and the GPUs it runs on.", [
+        FormField("engine", "inference.engine", "Inference engine"),
         FormField("modelId", "model.id", "Hugging Face model id"),
         FormField("modelRevision", "model.revision", "Model revision", default="main"),
         FormField("gpuCount", "gpu.count", "GPUs"),
@@ -102,6 +103,14 @@ def parameters() -> list[dict[str, Any]]:
                 required.append(field.name)
         page: dict[str, Any] = {"title": title, "description": description, "required": required,
                                 "properties": properties}  # fmt: skip
+        if "engine" in properties and "quantization" in properties:
+            # Each engine takes its own quantization methods (Engine.quantizations): the choice follows the engine.
+            quantization = properties.pop("quantization")
+            page["dependencies"] = {"engine": {"oneOf": [
+                {"properties": {"engine": {"const": engine.name},
+                                "quantization": {**quantization, "enum": ["", *engine.quantizations]}}}
+                for engine in all_engines()
+            ]}}  # fmt: skip
         if "ingressEnabled" in properties:
             # The host is needed exactly when the route is on (the ingress.host rule).
             host = properties.pop("host")
@@ -142,10 +151,11 @@ def entities() -> list[dict[str, Any]]:
         "kind": "Component",
         "metadata": {
             "name": CHART_NAME,
-            "title": "ML inference workload (Hugging Face TGI)",
+            "title": f"ML inference workload ({', '.join(e.title for e in all_engines())})",
             "description": f"The {WORKLOAD_TYPE} workload type: a Helm chart that serves a Hugging Face model "
-            "with Text Generation Inference on GPUs, with its typed values contract and the `workload` CLI.",
-            "tags": ["llm", "inference", "gpu", "helm", "tgi"],
+            f"on GPUs with {' or '.join(e.title for e in all_engines())}, its typed values contract and the "
+            "`workload` CLI.",
+            "tags": ["llm", "inference", "gpu", "helm", *(e.name for e in all_engines())],
             "annotations": {"backstage.io/source-location": f"url:{repo}/tree/main/"},
             "links": [
                 {"url": f"{repo}/tree/main/charts/{CHART_NAME}", "title": "Helm chart", "icon": "github"},

@@ -164,6 +164,11 @@ class Simulator(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = LISTEN_BACKLOG
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away is no server error: no traceback for it (others as socketserver says)."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
     def __init__(self, address: tuple[str, int], settings: Settings) -> None:
         super().__init__(address, Handler)
         self.settings = settings

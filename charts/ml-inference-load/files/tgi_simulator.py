@@ -307,6 +307,15 @@ class Metrics:
 
 class Simulator(ThreadingHTTPServer):
     daemon_threads = True
+    # A load test opens hundreds of connections at once: with socketserver's backlog of 5 the kernel drops the
+    # rest of the burst and each client waits for its SYN retry (1 s) or gives up (found with 50 concurrent
+    # streams from the openai client). The kernel caps it at net.core.somaxconn.
+    request_queue_size = 4096
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away is no server error: no traceback for it (others as socketserver says)."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     def __init__(self, address: tuple[str, int], settings: Settings) -> None:
         super().__init__(address, Handler)

@@ -20,6 +20,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 BIN = Path(sys.executable).parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -37,6 +38,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def request(engine: str, tokens: int) -> bytes:
+    body: dict[str, Any]
     if engine == "tgi":
         path, body = "/generate_stream", {"inputs": "Kubernetes is", "parameters": {"max_new_tokens": tokens}}
     else:

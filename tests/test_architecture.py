@@ -130,8 +130,9 @@ TGI_FACT = re.compile(
     r"\btgi_[a-z_]+|text-generation-inference|\"/generate(_stream)?\"|\"/info\"|\b(" + "|".join(TGI_ONLY_ENV) + r")\b"
 )
 VLLM_FACT = re.compile(r"\bvllm:[a-z_]+|vllm/vllm-openai|\bVLLM_[A-Z_]+")
+SGLANG_FACT = re.compile(r"\bsglang:[a-z_]+|lmsysorg/sglang|sglang\.launch_server|\bSGL(ANG)?_[A-Z_]+")
 _OPENAI = ("src/workload/engines/openai_simulator.py", "src/workload/engines/openai_check.py")
-ENGINE_FACTS = {"tgi": TGI_FACT, "vllm": VLLM_FACT}
+ENGINE_FACTS = {"tgi": TGI_FACT, "vllm": VLLM_FACT, "sglang": SGLANG_FACT}
 
 
 def engine_files(name: str) -> tuple[str, ...]:
@@ -173,3 +174,5 @@ def test_the_fact_pattern_finds_tgi_facts() -> None:
     for text in ('"vllm:num_requests_running"', "vllm/vllm-openai", "- name: VLLM_API_KEY"):
         assert VLLM_FACT.search(text), text
     assert not VLLM_FACT.search("engine: vllm")
+    for text in ('"sglang:num_running_reqs"', "lmsysorg/sglang", '"sglang.launch_server"'):
+        assert SGLANG_FACT.search(text), text

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import openai
 import pytest
@@ -23,7 +22,7 @@ from conftest import EXAMPLES, Render, container
 from serving import serve
 from test_simulator import call
 from tgi_schemas import sse_events
-from workload.engines.openai_simulator import VLLM, Settings, Simulator
+from workload.engines.openai_simulator import SGLANG, VLLM, Settings, Simulator
 from workload.ops.verify import verify_url
 from workload.paths import REPO_ROOT
 
@@ -146,12 +145,14 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_the_simulator_pod_runs_the_charts_vllm_command_line(render: Render, tmp_path: Path) -> None:
-    """The simulator mode's container: the chart's copy of the script with vLLM's own flags, as the pod runs it
-    (only the address replaced), serves the model the values name, behind the key."""
-    text = (EXAMPLES / "vllm.yaml").read_text(encoding="utf-8") + "simulator:\n  enabled: true\n"
-    command = [str(part) for part in container(render(text))["command"]]
-    assert command[:6] == ["python3", "-I", "-B", "/simulator/openai_simulator.py", "--engine", "vllm"]
+@pytest.mark.parametrize("engine", ["vllm", "sglang"])
+def test_the_simulator_pod_runs_the_charts_command_line(render: Render, engine: str) -> None:
+    """The simulator mode's container: the chart's copy of the script with the engine's own flags, as the pod
+    runs it (the kubelet's $(API_KEY) filled in, the address replaced), serves the model the values name,
+    behind the key."""
+    text = (EXAMPLES / f"{engine}.yaml").read_text(encoding="utf-8") + "simulator:\n  enabled: true\n"
+    command = [str(part).replace("$(API_KEY)", KEY) for part in container(render(text))["command"]]
+    assert command[:6] == ["python3", "-I", "-B", "/simulator/openai_simulator.py", "--engine", engine]
     assert "Qwen/Qwen2.5-0.5B-Instruct" in command
     port = _free_port()
     argv = [sys.executable, "-I", "-B", str(SCRIPT), *command[4:], "--host", "127.0.0.1", "--port", str(port)]
@@ -187,3 +188,49 @@ def test_workload_simulate_serves_vllms_api() -> None:
         assert (status, json.loads(body)) == (200, {"version": "0.32.0"})
     finally:
         process.kill()
+
+
+@pytest.fixture
+def sglang() -> Iterator[str]:
+    with simulated(Settings(profile=SGLANG, model_id=MODEL, api_key=KEY, max_model_len=512)) as url:
+        yield url
+
+
+def test_sglangs_key_guards_everything_but_health_ready_and_metrics(sglang: str) -> None:
+    for path in ("/health", "/health_generate", "/ready", "/metrics"):
+        assert call(sglang, "GET", path)[0] == 200, path
+    for method, path in (("GET", "/ping"), ("GET", "/v1/models"), ("POST", "/tokenize"), ("POST", "/invocations")):
+        assert call(sglang, method, path, {"prompt": "a"} if method == "POST" else None)[0] == 401, path
+    assert call(sglang, "GET", "/version", headers=bearer())[0] == 404, "SGLang has no /version route"
+
+
+def test_sglangs_metrics_have_no_finish_reason(sglang: str) -> None:
+    call(sglang, "POST", "/v1/completions", {"model": MODEL, "prompt": "a", "max_tokens": 2}, headers=bearer())
+    text = call(sglang, "GET", "/metrics")[2].decode()
+    labels = f'engine_type="unified",model_name="{MODEL}",pp_rank="0",tp_rank="0"'
+    assert f"sglang:num_requests_total{{{labels}}} 1" in text
+    for name in ("sglang:num_running_reqs", "sglang:num_queue_reqs", "sglang:token_usage"):
+        assert f"{name}{{{labels}}} " in text
+    assert "finished_reason" not in text
+
+
+def test_sglang_drains_until_done_and_says_so_on_health() -> None:
+    settings = Settings(profile=SGLANG, model_id=MODEL, token_delay=0.05, drain_seconds=float("inf"))
+    server = Simulator(("127.0.0.1", 0), settings)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out: list[bytes] = []
+    stream = threading.Thread(target=_stream, args=(url, 30, out))
+    stream.start()
+    time.sleep(0.3)
+    draining = threading.Thread(target=server.drain)
+    draining.start()
+    time.sleep(0.1)
+    assert call(url, "GET", "/health")[0] == 503
+    assert call(url, "GET", "/ready")[0] == 503
+    assert call(url, "POST", "/v1/completions", {"model": MODEL, "prompt": "a", "max_tokens": 1})[0] == 200
+    stream.join(timeout=10)
+    draining.join(timeout=10)
+    server.server_close()
+    events = [e for e in sse_events(out[0]) if e != "[DONE]"]
+    assert len(events) == 31

@@ -285,7 +285,7 @@ def test_cli_refuses_an_unknown_engine_in_one_line() -> None:
     result = subprocess.run([sys.executable, "-m", "workload", "simulate", "--engine", "nope"],
                             capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == "simulate: --engine 'nope' is not one of tgi, vllm\n"
+    assert result.stderr == "simulate: --engine 'nope' is not one of tgi, sglang, vllm\n"
 
 
 @pytest.mark.parametrize("engine", ["tgi", "vllm"])

@@ -67,7 +67,7 @@ export interface MlInferenceLoadSchema {
          * Quantization method, for running a larger model on fewer GPUs. compressed-tensors needs
          * TGI >= 3.0.0; exl2 cannot be sharded over several GPUs.
          */
-        quantization?: "awq" | "eetq" | "exl2" | "gptq" | "marlin" | "bitsandbytes" | "bitsandbytes-nf4" | "bitsandbytes-fp4" | "fp8" | "compressed-tensors" | "gptq_marlin" | "awq_marlin" | "experts_int8" | "modelopt" | "modelopt_fp4" | "mxfp4" | "quark" | "moe_wna16" | "torchao" | null;
+        quantization?: "awq" | "eetq" | "exl2" | "gptq" | "marlin" | "bitsandbytes" | "bitsandbytes-nf4" | "bitsandbytes-fp4" | "fp8" | "compressed-tensors" | "mxfp8" | "gptq_marlin" | "awq_marlin" | "gguf" | "modelopt" | "modelopt_fp8" | "modelopt_fp4" | "w8a8_int8" | "w8a8_fp8" | "moe_wna16" | "w4afp8" | "mxfp4" | "auto-round" | "quark" | "experts_int8" | "torchao" | null;
         /** Weight dtype. Cannot be combined with quantization. */
         dtype?: "float16" | "bfloat16" | "auto" | "half" | "float" | "float32" | null;
         /**
@@ -82,12 +82,13 @@ export interface MlInferenceLoadSchema {
          * Inference engine: tgi (Hugging Face Text Generation Inference, the default). @default
          * "tgi"
          */
-        engine?: "tgi" | "vllm";
+        engine?: "tgi" | "sglang" | "vllm";
         /** The engine's container image. */
         image?: {
             /**
              * Image repository. Empty: the engine's official image (tgi: ghcr.io/huggingface/text-
-             * generation-inference:3.3.7, vllm: vllm/vllm-openai:v0.32.0). @default ""
+             * generation-inference:3.3.7, sglang: lmsysorg/sglang:v0.5.23, vllm: vllm/vllm-
+             * openai:v0.32.0). @default ""
              */
             repository?: string;
             /**

@@ -70,6 +70,10 @@ inference.extraArgs (its flags), in order.
 {{- end -}}
 {{- end -}}
 
+{{/* The image's own entry point runs the engine: no command. */}}
+{{- define "ml-inference-load.engine.tgi.command" -}}
+{{- end -}}
+
 {{/* The container's environment from the contract, as a YAML list (the core adds the cache, token and key). */}}
 {{- define "ml-inference-load.engine.tgi.env" -}}
 {{- $v := .Values -}}

@@ -57,6 +57,10 @@ period after the preStop pause and vLLM's exit (rules.py drain_seconds). Its own
 {{- end }}
 {{- end -}}
 
+{{/* The image's own entry point runs the engine: no command. */}}
+{{- define "ml-inference-load.engine.vllm.command" -}}
+{{- end -}}
+
 {{/* The container's environment from the contract (the core adds the cache, token and key). */}}
 {{- define "ml-inference-load.engine.vllm.env" -}}
 # The engine must be ready within this (weights download included); its default, 600 s, would end a start the

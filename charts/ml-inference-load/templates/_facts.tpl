@@ -23,12 +23,116 @@ Facts the templates share with the tools: include "ml-inference-load.facts" . | 
   "defaultEngine": "tgi",
   "engineSpecificFields": {
     "inference.cudaGraphs": "TGI",
+    "inference.gracefulTerminationTimeout": "TGI, vLLM",
     "inference.maxBatchPrefillTokens": "TGI",
     "inference.maxBatchTotalTokens": "TGI",
     "inference.maxInputLength": "TGI",
     "inference.payloadLimit": "TGI"
   },
   "engines": {
+    "sglang": {
+      "apiKeyEnv": "API_KEY",
+      "checkScript": "openai_check.py",
+      "dashboard": "sglang.json",
+      "defaultDrainSeconds": 0,
+      "dtypes": [
+        "auto",
+        "half",
+        "float16",
+        "bfloat16",
+        "float",
+        "float32"
+      ],
+      "fieldDefaults": {},
+      "fields": [
+        "apiKey",
+        "gpu.count",
+        "inference.maxConcurrentRequests",
+        "inference.maxTotalTokens",
+        "inference.port",
+        "model.dtype",
+        "model.id",
+        "model.quantization",
+        "model.revision",
+        "model.trustRemoteCode"
+      ],
+      "image": {
+        "nonRootRecipe": "a derived image that runs as any uid (none in this repository yet)",
+        "nonRootUid": 10001,
+        "repository": "lmsysorg/sglang",
+        "rootOnlySince": "0.0.0",
+        "rootReason": "the lmsysorg/sglang image runs as root and has no other user: docker/Dockerfile has no USER",
+        "tag": "v0.5.23"
+      },
+      "managedEnv": {
+        "API_KEY": "apiKey"
+      },
+      "managedFlags": {
+        "--api-key": "apiKey",
+        "--context-length": "inference.maxTotalTokens",
+        "--dtype": "model.dtype",
+        "--enable-metrics": "nothing (the chart turns SGLang's metrics on)",
+        "--host": "nothing (the chart binds SGLang to every interface)",
+        "--max-running-requests": "inference.maxConcurrentRequests",
+        "--model": "model.id",
+        "--model-path": "model.id",
+        "--port": "inference.port",
+        "--quantization": "model.quantization",
+        "--revision": "model.revision",
+        "--served-model-name": "model.id",
+        "--tensor-parallel-size": "gpu.count",
+        "--tp-size": "gpu.count",
+        "--trust-remote-code": "model.trustRemoteCode"
+      },
+      "messages": {
+        "versionTooOld": "%s: needs SGLang >= %s (the image is SGLang %s)",
+        "versionUnknown": "%s: needs SGLang >= %s; the image tag '%s' is not a version, so set inference.image.version"
+      },
+      "probes": {
+        "liveness": "/health",
+        "readiness": "/ready",
+        "startup": "/health"
+      },
+      "quantizations": [
+        "awq",
+        "fp8",
+        "mxfp8",
+        "gptq",
+        "gptq_marlin",
+        "awq_marlin",
+        "bitsandbytes",
+        "gguf",
+        "modelopt",
+        "modelopt_fp8",
+        "modelopt_fp4",
+        "w8a8_int8",
+        "w8a8_fp8",
+        "moe_wna16",
+        "w4afp8",
+        "mxfp4",
+        "auto-round",
+        "compressed-tensors",
+        "quark"
+      ],
+      "routes": [
+        "/v1/chat/completions",
+        "/v1/completions",
+        "/v1/models"
+      ],
+      "signals": {
+        "activeRequests": [
+          "sglang:num_running_reqs",
+          "sglang:num_queue_reqs"
+        ],
+        "adapterMetric": "sglang_active_requests",
+        "kvPressure": [
+          "sglang:token_usage"
+        ]
+      },
+      "simulatorScript": "openai_simulator.py",
+      "title": "SGLang",
+      "versionGates": {}
+    },
     "tgi": {
       "apiKeyEnv": "API_KEY",
       "checkScript": "tgi_check.py",

@@ -53,7 +53,11 @@ class Profile:
     ttft: str  # histogram of time to first token
     e2e: str  # histogram of request latency
     labels: Callable[[str], str]  # the label set of the gauges, for a served model name
-    drain_cuts: bool  # a drain of 0 s cuts streams in flight with an error event (vLLM's default)
+    drain_cuts: bool  # when the drain's time is up, streams in flight are cut with an error event
+    draining_health: int  # what /health answers during the drain
+    draining_refuses: bool  # new requests during the drain get 500
+    success_reasons: bool  # the success counter is labelled with finished_reason
+    routes: frozenset[tuple[str, str]]  # (method, path) it serves, of ROUTES
 
 
 VLLM = Profile(
@@ -74,8 +78,62 @@ VLLM = Profile(
     e2e="vllm:e2e_request_latency_seconds",
     labels=lambda model: f'engine="0",model_name="{model}"',
     drain_cuts=True,
+    draining_health=200,  # measured: /health stays 200 while vLLM drains, and new requests get 500
+    draining_refuses=True,
+    success_reasons=True,
+    routes=frozenset(
+        {
+            ("GET", "/health"),
+            ("GET", "/ping"),
+            ("POST", "/ping"),
+            ("GET", "/version"),
+            ("GET", "/load"),
+            ("GET", "/metrics"),
+            ("GET", "/v1/models"),
+            ("POST", "/tokenize"),
+            ("POST", "/v1/completions"),
+            ("POST", "/v1/chat/completions"),
+            ("POST", "/invocations"),
+        }
+    ),
 )
-PROFILES = {profile.name: profile for profile in (VLLM,)}
+SGLANG = Profile(
+    name="sglang",
+    version="0.5.23",
+    # srt/utils/auth.py:20-151: the key guards every route but /health*, /ready* and /metrics* (/ping included).
+    guarded=lambda path: not path.startswith(("/health", "/ready", "/metrics")),
+    unauthorised=b'{"error":"Unauthorized"}',
+    owned_by="sglang",
+    running="sglang:num_running_reqs",
+    waiting="sglang:num_queue_reqs",
+    kv_usage="sglang:token_usage",
+    success="sglang:num_requests_total",  # no finish reason: counted per request (metrics_collector.py:1940)
+    prompt_tokens="sglang:prompt_tokens_total",
+    generation_tokens="sglang:generation_tokens_total",
+    ttft="sglang:time_to_first_token_seconds",
+    e2e="sglang:e2e_request_latency_seconds",
+    labels=lambda model: f'engine_type="unified",model_name="{model}",pp_rank="0",tp_rank="0"',
+    drain_cuts=False,  # the drain has no time limit (tokenizer_manager.py:3508-3560): the grace period ends it
+    draining_health=503,  # /health answers 503 once SIGTERM set gracefully_exit (http_server.py:731-733)
+    draining_refuses=False,  # new requests are not refused during the drain (inferred: no check in the path)
+    success_reasons=False,
+    # srt/entrypoints/http_server.py:714-2215; no /version or /load route.
+    routes=frozenset(
+        {
+            ("GET", "/health"),
+            ("GET", "/health_generate"),
+            ("GET", "/ready"),
+            ("GET", "/ping"),
+            ("GET", "/metrics"),
+            ("GET", "/v1/models"),
+            ("POST", "/tokenize"),
+            ("POST", "/v1/completions"),
+            ("POST", "/v1/chat/completions"),
+            ("POST", "/invocations"),
+        }
+    ),
+)
+PROFILES = {profile.name: profile for profile in (VLLM, SGLANG)}
 
 
 @dataclass(frozen=True)
@@ -142,7 +200,9 @@ class Metrics:
                      f"# TYPE {p.kv_usage} gauge", f"{p.kv_usage}{{{labels}}} {usage}"]  # fmt: skip
             successes = {k: v for k, v in self.counters.items() if k.startswith(p.success)}
             lines.append(f"# TYPE {p.success.removesuffix('_total')} counter")
-            for reason in ("abort", "length", "stop"):
+            if not p.success_reasons:
+                lines.append(f"{p.success}{{{labels}}} {sum(successes.values()):g}")
+            for reason in ("abort", "length", "stop") if p.success_reasons else ():
                 count = successes.get(p.success + reason, 0)
                 lines.append(f'{p.success}{{{labels},finished_reason="{reason}"}} {count:g}')
             for name in (p.prompt_tokens, p.generation_tokens):
@@ -181,10 +241,10 @@ class Simulator(ThreadingHTTPServer):
     def drain(self) -> None:
         """SIGTERM: keep answering (new requests get 500), wait up to drain_seconds, then cut what is left."""
         self.draining = True
-        deadline = time.monotonic() + self.settings.drain_seconds
+        deadline = time.monotonic() + self.settings.drain_seconds  # inf: until done (the grace period ends it)
         with self.idle:
             while self.in_flight and time.monotonic() < deadline:
-                self.idle.wait(deadline - time.monotonic())
+                self.idle.wait(min(1.0, deadline - time.monotonic()))
         self.cut.set()
         with self.idle:
             while self.in_flight:
@@ -229,9 +289,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, raw: bytes) -> None:
         path = self.path.split("?")[0]
-        handler = ROUTES.get((method, path))
+        served = self.server.settings.profile.routes
+        handler = ROUTES.get((method, path)) if (method, path) in served else None
         if handler is None:
-            known = any(p == path for _, p in ROUTES)
+            known = any(p == path for _, p in served)
             self._json(405 if known else 404, {"detail": "Method Not Allowed" if known else "Not Found"})
             return
         settings = self.server.settings
@@ -258,7 +319,11 @@ class Handler(BaseHTTPRequestHandler):
     # --- info routes
 
     def _health(self, _body: dict[str, Any]) -> None:
-        self._send(200 if self.server.settings.healthy else 503, b"")
+        s = self.server.settings
+        status = 200 if s.healthy else 503
+        if self.server.draining:
+            status = s.profile.draining_health
+        self._send(status, b"")
 
     def _version(self, _body: dict[str, Any]) -> None:
         self._json(200, {"version": self.server.settings.profile.version})
@@ -290,7 +355,7 @@ class Handler(BaseHTTPRequestHandler):
         s = self.server.settings
         if body.get("model") not in (None, s.model_id):
             raise ApiError(404, f"The model `{body.get('model')}` does not exist.", "NotFoundError", "model")
-        if self.server.draining:
+        if self.server.draining and s.profile.draining_refuses:
             raise ApiError(500, "The server is shutting down", "InternalServerError")
         limit = body.get("max_completion_tokens", body.get("max_tokens"))
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
@@ -407,6 +472,8 @@ class Handler(BaseHTTPRequestHandler):
 
 ROUTES: dict[tuple[str, str], Callable[[Handler, dict[str, Any]], None]] = {
     ("GET", "/health"): Handler._health,
+    ("GET", "/health_generate"): Handler._health,
+    ("GET", "/ready"): lambda handler, _body: handler._send(503 if handler.server.draining else 200, b""),
     ("GET", "/ping"): Handler._health,
     ("POST", "/ping"): Handler._health,
     ("GET", "/version"): Handler._version,
@@ -451,21 +518,27 @@ def parse_args(argv: list[str], env: dict[str, str]) -> tuple[Settings, str, int
     engine's and are ignored."""
     parser = argparse.ArgumentParser(prog="openai_simulator", add_help=True)
     parser.add_argument("--engine", default="vllm", choices=sorted(PROFILES))
+    # vLLM: `vllm serve MODEL`; SGLang: `--model-path MODEL`. Both take their flags with `_` for `-`.
     parser.add_argument("model", nargs="?", default="simulated/model")
+    parser.add_argument("--model-path", "--model_path", "--model")
     parser.add_argument("--served-model-name", "--served_model_name", nargs="+")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--api-key", "--api_key")
-    parser.add_argument("--max-model-len", "--max_model_len", type=int, default=4096)
-    parser.add_argument("--max-num-seqs", "--max_num_seqs", type=int, default=256)
-    parser.add_argument("--shutdown-timeout", "--shutdown_timeout", type=float, default=0.0)
+    parser.add_argument("--max-model-len", "--max_model_len", "--context-length", "--context_length", type=int,
+                        default=4096)  # fmt: skip
+    parser.add_argument("--max-num-seqs", "--max_num_seqs", "--max-running-requests", "--max_running_requests",
+                        type=int, default=256)  # fmt: skip
+    parser.add_argument("--shutdown-timeout", "--shutdown_timeout", type=float)
     parser.add_argument("--token-delay-ms", type=float, default=float(env.get("SIMULATOR_TOKEN_DELAY_MS", "0")))
     known, _engine_flags = parser.parse_known_args(argv)
+    profile = PROFILES[known.engine]
+    unbounded = float("inf") if not profile.drain_cuts else 0.0  # SGLang drains until done; vLLM's default is 0
     settings = Settings(
-        profile=PROFILES[known.engine], model_id=(known.served_model_name or [known.model])[0],
+        profile=profile, model_id=(known.served_model_name or [known.model_path or known.model])[0],
         api_key=known.api_key or env.get("VLLM_API_KEY", ""), token_delay=known.token_delay_ms / 1000,
         max_concurrent_requests=known.max_num_seqs, max_model_len=known.max_model_len,
-        drain_seconds=known.shutdown_timeout,
+        drain_seconds=unbounded if known.shutdown_timeout is None else known.shutdown_timeout,
     )  # fmt: skip
     return settings, known.host, known.port
 

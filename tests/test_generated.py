@@ -11,6 +11,7 @@ import yaml
 
 from conftest import CHART
 from workload import generate
+from workload.engines import engine, engine_names
 from workload.generate.values_yaml import model_defaults
 from workload.models.ml_inference_load import MlInferenceLoad
 
@@ -86,3 +87,11 @@ def test_readme_outside_the_markers_is_left_alone(chart_copy: Path) -> None:
     readme = chart_copy / "README.md"
     readme.write_text(readme.read_text(encoding="utf-8") + "\nHand-written footer.\n", encoding="utf-8")
     assert generate.stale_files() == []
+
+
+@pytest.mark.parametrize("name", engine_names())
+def test_the_readmes_engine_table_names_each_engines_image(name: str) -> None:
+    """The README's table of what differs is written by hand: it must follow the engines' pinned images."""
+    image = engine(name).image
+    readme = (CHART.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"`{image.repository}:{image.tag}`" in readme, f"README.md's engine table: {name}'s image"

@@ -43,7 +43,7 @@ def show_version(value: bool) -> None:
 
 
 app = typer.Typer(
-    help="Validate, render and generate ML inference workloads (ML_INFERENCE_LOAD on Hugging Face TGI).",
+    help="Validate, render and generate ML inference workloads (ML_INFERENCE_LOAD on TGI, vLLM or SGLang).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -58,7 +58,7 @@ def common(
         bool, typer.Option("--version", callback=show_version, is_eager=True, help="Print the versions and exit.")
     ] = False,
 ) -> None:
-    """Validate, render and generate ML inference workloads (ML_INFERENCE_LOAD on Hugging Face TGI)."""
+    """Validate, render and generate ML inference workloads (ML_INFERENCE_LOAD on TGI, vLLM or SGLang)."""
 
 
 P = ParamSpec("P")

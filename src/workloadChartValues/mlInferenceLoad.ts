@@ -79,8 +79,8 @@ export interface MlInferenceLoadSchema {
     /** Inference server settings. */
     inference?: {
         /**
-         * Inference engine: tgi (Hugging Face Text Generation Inference, the default). @default
-         * "tgi"
+         * Inference engine: tgi (Hugging Face Text Generation Inference, the default), vllm or
+         * sglang. Fields one engine lacks are refused with the others. @default "tgi"
          */
         engine?: "tgi" | "sglang" | "vllm";
         /** The engine's container image. */
@@ -123,7 +123,10 @@ export interface MlInferenceLoadSchema {
         maxInputLength?: number | null;
         /** Maximum input + generated tokens per request (the context length). @default 4096 */
         maxTotalTokens?: number;
-        /** Requests TGI accepts at once before answering 429. */
+        /**
+         * Requests the engine runs at once: TGI answers 429 beyond it, vLLM (--max-num-seqs) and
+         * SGLang (--max-running-requests) queue.
+         */
         maxConcurrentRequests?: number | null;
         /** Token budget of one prefill; at least maxInputLength. */
         maxBatchPrefillTokens?: number | null;
@@ -137,8 +140,9 @@ export interface MlInferenceLoadSchema {
         /** Largest request body in bytes (TGI >= 2.4.1). */
         payloadLimit?: number | null;
         /**
-         * Seconds TGI drains in-flight requests on shutdown (TGI >= 3.2.2; TGI's own default is
-         * 90).
+         * Seconds the engine drains in-flight requests on shutdown (TGI >= 3.2.2, default 90;
+         * vLLM's --shutdown-timeout, unset: what fits the grace period). SGLang has no limit: the
+         * grace period bounds it.
          */
         gracefulTerminationTimeout?: number | null;
         /**
@@ -154,8 +158,8 @@ export interface MlInferenceLoadSchema {
          */
         shmSize?: string;
         /**
-         * Pod termination grace period; must exceed TGI's graceful drain (90 s, or
-         * gracefulTerminationTimeout) so in-flight generations finish. @default 120
+         * Pod termination grace period; must exceed the preStop pause plus the engine's drain (TGI:
+         * 90 s or gracefulTerminationTimeout) so in-flight generations finish. @default 120
          */
         terminationGracePeriodSeconds?: number;
     };
@@ -259,9 +263,10 @@ export interface MlInferenceLoadSchema {
             whenUnsatisfiable?: "ScheduleAnyway" | "DoNotSchedule";
         };
         /**
-         * Pause before TGI gets SIGTERM, longer than it takes the endpoint's removal to reach the
-         * gateways and ztunnel; TGI stops accepting connections at SIGTERM
-         * (router/src/server.rs:2330). 0: none. @default 10
+         * Pause before the engine gets SIGTERM, longer than it takes the endpoint's removal to
+         * reach the gateways and ztunnel: at SIGTERM TGI stops accepting connections and vLLM
+         * answers new requests with 500 while /health stays 200, so the pause keeps traffic away.
+         * 0: none. @default 10
          */
         preStopSeconds?: number;
     };
@@ -317,7 +322,7 @@ export interface MlInferenceLoadSchema {
         /** Key of the token in that Secret. @default "token" */
         existingSecretKey?: string;
     };
-    /** TGI API key (Bearer auth); unset: no auth. */
+    /** Engine API key (Bearer auth); unset: no auth. */
     apiKey?: {
         /**
          * Vault KV path of the key (read through an ExternalSecret). Empty: not from Vault.
@@ -441,12 +446,14 @@ export interface MlInferenceLoadSchema {
     podSecurityContext?: {
         /**
          * Refuse to start the container as root. Unset: true exactly when the pod runs as a non-
-         * zero uid. Stock TGI images from 3.1.1 on refuse true (TGI issue 3082).
+         * zero uid. Stock TGI images from 3.1.1 on, vLLM's and SGLang's images refuse true (they
+         * run as root).
          */
         runAsNonRoot?: boolean | null;
         /**
-         * User id. Unset: 0 for stock TGI images from 3.1.1 on (and tags that are not a version),
-         * 10001 for TGI up to 3.1.0 or an image with inference.image.runsAsNonRoot.
+         * User id. Unset: 0 for the stock images that need root (TGI from 3.1.1 on, vLLM, SGLang,
+         * and TGI tags that are not a version), 10001 for TGI up to 3.1.0 or an image with
+         * inference.image.runsAsNonRoot.
          */
         runAsUser?: number | null;
         /** Group id. Unset: 0 when the pod runs as uid 0, else 10001. */
@@ -494,12 +501,12 @@ export interface MlInferenceLoadSchema {
         /** Memory request and limit of the test pod. @default "128Mi" */
         memory?: string;
     };
-    /** The GPU-free TGI simulator in place of TGI (proving a platform). */
+    /** The GPU-free engine simulator in place of the engine (proving a platform). */
     simulator?: {
         /**
-         * Run the TGI simulator instead of TGI: a small CPU pod with no GPU request, answering
-         * TGI's API with deterministic text. Everything else about the release stays as it will be
-         * with TGI. @default false
+         * Run the engine's simulator instead of the engine: a small CPU pod with no GPU request,
+         * answering the engine's API (routes, key scope, health, metrics) with deterministic text.
+         * Everything else about the release stays as it will be with the engine. @default false
          */
         enabled?: boolean;
         /** Simulator image. */
@@ -524,11 +531,11 @@ export interface MlInferenceLoadSchema {
         /** Memory request and limit of the simulator. @default "128Mi" */
         memory?: string;
     };
-    /** Mount a Kubernetes API token into the pod; TGI never calls the API. @default false */
+    /** Mount a Kubernetes API token into the pod; no engine calls the API. @default false */
     automountServiceAccountToken?: boolean;
     /**
-     * Extra environment variables for TGI (e.g. PREFIX_CACHING). Variables the chart sets are
-     * refused. @default []
+     * Extra environment variables for the engine (e.g. PREFIX_CACHING for TGI). Variables the chart
+     * sets are refused. @default []
      */
     environmentVariables?: EnvironmentVariableObj[];
 }

@@ -53,7 +53,7 @@ class Ingress(ValuesModel):
 
 
 class BasicMonitoring(ValuesModel):
-    """Prometheus scraping of TGI's /metrics through pod annotations (for Prometheus without the operator)."""
+    """Prometheus scraping of the engine's /metrics through pod annotations (for Prometheus without the operator)."""
 
     enabled: bool = Field(default=True, description="Add prometheus.io scrape annotations for /metrics.")
 
@@ -71,7 +71,8 @@ class ServiceMonitor(ValuesModel):
 
 
 class GrafanaDashboard(ValuesModel):
-    """A ConfigMap with a Grafana dashboard of TGI's key metrics, picked up by Grafana's dashboard sidecar."""
+    """A ConfigMap with a Grafana dashboard of the engine's key metrics (its own metric names), picked up by
+    Grafana's dashboard sidecar."""
 
     enabled: bool = Field(default=False, description="Create the dashboard ConfigMap.")
     labels: dict[LabelKey, LabelValue] = Field(

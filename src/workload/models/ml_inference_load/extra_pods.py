@@ -1,4 +1,4 @@
-"""Pods the chart runs besides TGI: the `helm test` check and the GPU-free TGI simulator."""
+"""Pods the chart runs besides the engine: the `helm test` check and the GPU-free engine simulator."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class HelmTest(ValuesModel):
 
 
 class Simulator(ValuesModel):
-    """TGI's HTTP API without a GPU or a model (`workload simulate`), in place of TGI.
+    """The engine's HTTP API without a GPU or a model (`workload simulate`), in place of the engine.
 
     The Deployment keeps its Service, route, secrets, API key, NetworkPolicy, probes and user, so a team
     proves its gateway, auth, secrets and clients before it spends a GPU.
@@ -43,8 +43,9 @@ class Simulator(ValuesModel):
 
     enabled: bool = Field(
         default=False,
-        description="Run the TGI simulator instead of TGI: a small CPU pod with no GPU request, answering "
-        "TGI's API with deterministic text. Everything else about the release stays as it will be with TGI.",
+        description="Run the engine's simulator instead of the engine: a small CPU pod with no GPU request, "
+        "answering the engine's API (routes, key scope, health, metrics) with deterministic text. Everything "
+        "else about the release stays as it will be with the engine.",
     )
     image: PythonImage = Field(default_factory=PythonImage, description="Simulator image.")
     token_delay_ms: Annotated[int, Field(ge=0, le=60_000), WHOLE] = Field(

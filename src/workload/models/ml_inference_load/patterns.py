@@ -24,7 +24,7 @@ PATTERN_TEXT: dict[str, str] = json.loads(r"""{
  "^/[A-Za-z0-9._~/-]*$": "an URL path such as '/generate'",
  "^[-._a-zA-Z0-9]+$": "a Secret key: letters, digits, '-', '_' and '.'",
  "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$": "a memory quantity as a quoted string: a number with an optional suffix Ki, Mi, Gi, Ti, k, M, G, T ('8Gi', '512Mi')",
- "^[0-9]+\\.[0-9]+\\.[0-9]+$": "a TGI version such as '3.3.7'",
+ "^[0-9]+\\.[0-9]+\\.[0-9]+$": "an engine version such as '3.3.7'",
  "^[0-9]{1,6}(ms|s|m|h)$": "a duration with one unit such as '30s', '1m' or '500ms'",
  "^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$": "a Kubernetes label value: letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
  "^[A-Za-z0-9_.-]+$": "a key of the Vault secret: letters, digits, '_', '-', '.'",

@@ -83,8 +83,9 @@ class Scaling(ValuesModel):
     topology_spread: TopologySpread = Field(default_factory=TopologySpread, description="Spread over nodes.")
     pre_stop_seconds: Annotated[int, Field(ge=0, le=300), WHOLE] = Field(
         default=10,
-        description="Pause before TGI gets SIGTERM, longer than it takes the endpoint's removal to reach the "
-        "gateways and ztunnel; TGI stops accepting connections at SIGTERM (router/src/server.rs:2330). 0: none.",
+        description="Pause before the engine gets SIGTERM, longer than it takes the endpoint's removal to reach "
+        "the gateways and ztunnel: at SIGTERM TGI stops accepting connections and vLLM answers new requests "
+        "with 500 while /health stays 200, so the pause keeps traffic away. 0: none.",
     )
 
     @property

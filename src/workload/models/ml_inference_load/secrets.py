@@ -1,4 +1,4 @@
-"""Credentials: the Hugging Face token and TGI's API key, from Vault (via External Secrets) or a Secret."""
+"""Credentials: the Hugging Face token and the engine's API key, from Vault (via External Secrets) or a Secret."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ class HfToken(ValuesModel):
 
 
 class ApiKey(ValuesModel):
-    """TGI's API key (API_KEY, TGI >= 2.3.0): Bearer auth on the inference routes. TGI logs it at startup."""
+    """The engine's API key: Bearer auth on the inference routes, from a Secret only, never a literal in the pod
+    spec (docs/reference/engine-fields.md says how each engine receives it; TGI logs it at startup)."""
 
     vault_path: VaultPath = Field(
         default="", description="Vault KV path of the key (read through an ExternalSecret). Empty: not from Vault."

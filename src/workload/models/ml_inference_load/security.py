@@ -1,8 +1,8 @@
 """Pod hardening, on by default (no capabilities, read-only root filesystem, seccomp), each part switchable.
 
 Which user the pod runs as follows the image: stock TGI images from 3.1.1 on keep their Python under
-/root (mode 0700) and start only as uid 0 (TGI issue 3082; docs/reference/tgi-image.md). Everything
-else about the hardening is the same for both.
+/root (mode 0700) and start only as uid 0 (TGI issue 3082; docs/reference/tgi-image.md); vLLM's and SGLang's
+images have no USER (docs/reference/vllm.md, sglang.md). Everything else about the hardening is the same.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ class PodSecurityContext(ValuesModel):
     run_as_non_root: bool | None = Field(
         default=None,
         description="Refuse to start the container as root. Unset: true exactly when the pod runs as a "
-        "non-zero uid. Stock TGI images from 3.1.1 on refuse true (TGI issue 3082).",
+        "non-zero uid. Stock TGI images from 3.1.1 on, vLLM's and SGLang's images refuse true (they run as root).",
     )
     run_as_user: Id | None = Field(
         default=None,
-        description="User id. Unset: 0 for stock TGI images from 3.1.1 on (and tags that are not a version), "
-        "10001 for TGI up to 3.1.0 or an image with inference.image.runsAsNonRoot.",
+        description="User id. Unset: 0 for the stock images that need root (TGI from 3.1.1 on, vLLM, SGLang, and "
+        "TGI tags that are not a version), 10001 for TGI up to 3.1.0 or an image with inference.image.runsAsNonRoot.",
     )
     run_as_group: Id | None = Field(
         default=None, description="Group id. Unset: 0 when the pod runs as uid 0, else 10001."
@@ -42,7 +42,7 @@ class PodSecurityContext(ValuesModel):
 
 
 class ContainerSecurityContext(ValuesModel):
-    """The TGI container's securityContext. TGI writes only to /tmp, /dev/shm and the cache, all volumes."""
+    """The engine container's securityContext. The engine writes only to /tmp, /dev/shm and the cache, all volumes."""
 
     read_only_root_filesystem: bool = Field(default=True, description="Mount the image read-only.")
     allow_privilege_escalation: bool = Field(default=False, description="Allow setuid binaries to gain privileges.")

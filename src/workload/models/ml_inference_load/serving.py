@@ -109,7 +109,8 @@ class Inference(ValuesModel):
 
     engine: EngineName = Field(
         default=DEFAULT_ENGINE,
-        description="Inference engine: tgi (Hugging Face Text Generation Inference, the default).",
+        description="Inference engine: tgi (Hugging Face Text Generation Inference, the default), vllm or sglang. "
+        "Fields one engine lacks are refused with the others.",
     )
     image: Image = Field(default_factory=Image, description="The engine's container image.")
     max_input_length: Tokens | None = Field(
@@ -120,7 +121,9 @@ class Inference(ValuesModel):
         default=4096, description="Maximum input + generated tokens per request (the context length)."
     )
     max_concurrent_requests: Annotated[int, Field(ge=1, le=100_000), WHOLE] | None = Field(
-        default=None, description="Requests TGI accepts at once before answering 429."
+        default=None,
+        description="Requests the engine runs at once: TGI answers 429 beyond it, vLLM (--max-num-seqs) and SGLang "
+        "(--max-running-requests) queue.",
     )
     max_batch_prefill_tokens: Tokens | None = Field(
         default=None,
@@ -140,7 +143,8 @@ class Inference(ValuesModel):
     )
     graceful_termination_timeout: Annotated[int, Field(ge=1, le=3600), WHOLE] | None = Field(
         default=None,
-        description="Seconds TGI drains in-flight requests on shutdown (TGI >= 3.2.2; TGI's own default is 90).",
+        description="Seconds the engine drains in-flight requests on shutdown (TGI >= 3.2.2, default 90; vLLM's "
+        "--shutdown-timeout, unset: what fits the grace period). SGLang has no limit: the grace period bounds it.",
     )
     extra_args: list[ExtraArg] = Field(
         default_factory=list,
@@ -159,8 +163,8 @@ class Inference(ValuesModel):
     )
     termination_grace_period_seconds: Annotated[int, Field(ge=1, le=7200), WHOLE] = Field(
         default=120,
-        description="Pod termination grace period; must exceed TGI's graceful drain (90 s, or "
-        "gracefulTerminationTimeout) so in-flight generations finish.",
+        description="Pod termination grace period; must exceed the preStop pause plus the engine's drain (TGI: 90 s "
+        "or gracefulTerminationTimeout) so in-flight generations finish.",
     )
 
 

@@ -75,7 +75,9 @@ AbsolutePath = Annotated[
     str,
     text(r"^(/[A-Za-z0-9._-]+)+$", "an absolute path such as '/data' (no trailing '/')", max_length=255, min_length=2),
 ]
-SemVer = Annotated[str, text(r"^[0-9]+\.[0-9]+\.[0-9]+$", "a TGI version such as '3.3.7'", max_length=32, min_length=5)]
+SemVer = Annotated[
+    str, text(r"^[0-9]+\.[0-9]+\.[0-9]+$", "an engine version such as '3.3.7'", max_length=32, min_length=5)
+]
 RoutePath = Annotated[
     str, text(r"^/[A-Za-z0-9._~/-]*$", "an URL path such as '/generate'", max_length=1024, min_length=1)
 ]

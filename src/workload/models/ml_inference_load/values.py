@@ -50,7 +50,7 @@ class MlInferenceLoad(ValuesModel):
     storage: Storage = Field(default_factory=Storage, description="Model weight storage.")
     vault: Vault = Field(default_factory=Vault, description="Hugging Face token from Vault.")
     hf_token: HfToken = Field(default_factory=HfToken, description="Hugging Face token from an existing Secret.")
-    api_key: ApiKey = Field(default_factory=ApiKey, description="TGI API key (Bearer auth); unset: no auth.")
+    api_key: ApiKey = Field(default_factory=ApiKey, description="Engine API key (Bearer auth); unset: no auth.")
     secret_store: SecretStore = Field(default_factory=SecretStore, description="External Secrets Operator store.")
     resources: Resources = Field(default_factory=Resources, description="CPU and memory.")
     health_check: HealthCheck = Field(default_factory=HealthCheck, description="Probes.")
@@ -65,14 +65,16 @@ class MlInferenceLoad(ValuesModel):
     )
     helm_test: HelmTest = Field(default_factory=HelmTest, description="The chart's `helm test` pod.")
     simulator: Simulator = Field(
-        default_factory=Simulator, description="The GPU-free TGI simulator in place of TGI (proving a platform)."
+        default_factory=Simulator,
+        description="The GPU-free engine simulator in place of the engine (proving a platform).",
     )
     automount_service_account_token: bool = Field(
-        default=False, description="Mount a Kubernetes API token into the pod; TGI never calls the API."
+        default=False, description="Mount a Kubernetes API token into the pod; no engine calls the API."
     )
     environment_variables: list[EnvironmentVariableObj] = Field(
         default_factory=list,
-        description="Extra environment variables for TGI (e.g. PREFIX_CACHING). Variables the chart sets are refused.",
+        description="Extra environment variables for the engine (e.g. PREFIX_CACHING for TGI). Variables the chart "
+        "sets are refused.",
     )
 
     def problems(self) -> Iterator[Problem]:

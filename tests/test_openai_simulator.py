@@ -207,8 +207,9 @@ def test_sglangs_key_guards_everything_but_health_ready_and_metrics(sglang: str)
 def test_sglangs_metrics_have_no_finish_reason(sglang: str) -> None:
     call(sglang, "POST", "/v1/completions", {"model": MODEL, "prompt": "a", "max_tokens": 2}, headers=bearer())
     text = call(sglang, "GET", "/metrics")[2].decode()
-    labels = f'engine_type="unified",model_name="{MODEL}",pp_rank="0",tp_rank="0"'
-    assert f"sglang:num_requests_total{{{labels}}} 1" in text
+    # the tokenizer's counters, and the scheduler's gauges with its ranks (docs/reference/sglang.md)
+    assert f'sglang:num_requests_total{{engine_type="unified",model_name="{MODEL}"}} 1' in text
+    labels = f'engine_type="unified",model_name="{MODEL}",moe_ep_rank="0",pp_rank="0",tp_rank="0"'
     for name in ("sglang:num_running_reqs", "sglang:num_queue_reqs", "sglang:token_usage"):
         assert f"{name}{{{labels}}} " in text
     assert "finished_reason" not in text

@@ -74,3 +74,52 @@ def test_sglang_takes_quantizations_vllm_does_not() -> None:
         document = {**yaml.safe_load(EXAMPLE)}
         document["model"] = {**document["model"], "quantization": method}
         assert len(validate_document(document)[1]) == problems, method
+
+
+# SGLang 0.5.23's log lines, formatted as its source formats them (docs/reference/sglang.md cites each call).
+STARTUP = [
+    "[2026-12-05 10:00:05 TP0] Load weight begin. avail mem=78.50 GB",
+    "[2026-12-05 10:00:30 TP0] Load weight end. elapsed=24.61 s, type=LlamaForCausalLM, dtype=torch.bfloat16, "
+    "avail mem=63.20 GB, mem usage=15.30 GB.",
+    "[2026-12-05 10:00:31 TP0] KV Cache is allocated. dtype: torch.bfloat16, #tokens: 401326, KV size: 49.00 GB",
+    "[2026-12-05 10:00:50 TP0] max_total_num_tokens=401326, chunked_prefill_size=8192, max_prefill_tokens=16384, "
+    "max_running_requests=4096, context_len=4096, available_gpu_mem=7.41 GB",
+    "[2026-12-05 10:01:02] The server is fired up and ready to roll!",
+]
+
+
+def test_the_log_reader_follows_sglangs_start() -> None:
+    from workload.ops.phases import Phase, read_log  # noqa: PLC0415
+
+    phases = [read_log(STARTUP[: n + 1], SGLANG).phase for n in range(len(STARTUP))]
+    assert phases == [Phase.DOWNLOADING, Phase.LOADING, Phase.WARMING_UP, Phase.WARMING_UP, Phase.READY]
+    state = read_log(STARTUP, SGLANG)
+    assert (state.max_batch_total_tokens, state.diagnosis) == (401326, None)
+
+
+def test_a_context_length_above_the_models_names_the_field() -> None:
+    from workload.ops.phases import read_log  # noqa: PLC0415
+
+    # srt/configs/model_config.py:1295-1316
+    line = ("ValueError: Warning: User-specified context_length (65536) is greater than the derived context_length "
+            "(32768). This may lead to incorrect model outputs or CUDA errors.")  # fmt: skip
+    diagnosis = read_log([*STARTUP[:1], line], SGLANG).diagnosis
+    assert diagnosis is not None
+    assert "maxTotalTokens" in diagnosis.fix
+
+
+def test_sglangs_memory_failures_name_the_fix() -> None:
+    from workload.ops.phases import read_log  # noqa: PLC0415
+
+    for line in (
+        # srt/model_executor/pool_configurator.py:96
+        "RuntimeError: Not enough memory. Please try to increase --mem-fraction-static. Current value: "
+        "mem_fraction_static=0.8",
+        # srt/mem_cache/kv_cache_configurator.py:3051
+        "ValueError: Loaded weights leave no GPU memory for the KV cache under --mem-fraction-static=0.8. Raise "
+        "--mem-fraction-static above 0.912",
+    ):
+        diagnosis = read_log([*STARTUP[:2], line], SGLANG).diagnosis
+        assert diagnosis is not None, line
+        assert "--mem-fraction-static" in diagnosis.fix
+        assert "gpu.count" in diagnosis.fix

@@ -152,3 +152,62 @@ def test_a_default_never_triggers_the_refusal(render: Render) -> None:
     """TGI's fields default to unset, so a values file that only names the engine is accepted as is."""
     assert validate_document(yaml.safe_load(EXAMPLE))[1] == []
     assert validate_document({**yaml.safe_load(EXAMPLE), "inference": {"engine": "vllm"}})[1] == []
+
+
+# vLLM 0.32.0's log lines, formatted as its source formats them (docs/reference/vllm.md cites each call).
+STARTUP = [
+    "(APIServer pid=1) INFO 12-05 10:00:00 [api_utils.py:285] non-default args: {'model_tag': 'org/model', "
+    "'model': 'org/model', 'max_model_len': 4096}",
+    "(EngineCore pid=80) INFO 12-05 10:00:09 [gpu_model_runner.py:5040] Starting to load model org/model...",
+    "(EngineCore pid=80) INFO 12-05 10:00:30 [default_loader.py:502] Loading weights took 20.01 seconds",
+    "(EngineCore pid=80) INFO 12-05 10:00:31 [gpu_model_runner.py:5150] Model loading took 2.31 GiB memory and "
+    "21.5 seconds",
+    "(EngineCore pid=80) INFO 12-05 10:00:50 [kv_cache_utils.py:2328] GPU KV cache size: 312,448 tokens, "
+    "Maximum concurrency for 4,096 tokens per request: 76.28x",
+    "(EngineCore pid=80) INFO 12-05 10:01:02 [core.py:390] init engine (profile, create kv cache, warmup model) "
+    "took 31.20 s",
+    "(APIServer pid=1) INFO:     Application startup complete.",
+]
+
+
+def test_the_log_reader_follows_vllms_start() -> None:
+    from workload.ops.phases import Phase, read_log  # noqa: PLC0415
+
+    phases = [read_log(STARTUP[: n + 1], VLLM).phase for n in range(len(STARTUP))]
+    assert phases == [Phase.STARTING, Phase.DOWNLOADING, Phase.LOADING, Phase.LOADING, Phase.WARMING_UP,
+                      Phase.WARMING_UP, Phase.READY]  # fmt: skip
+    state = read_log(STARTUP, VLLM)
+    assert (state.model, state.max_batch_total_tokens, state.diagnosis) == ("org/model", 312448, None)
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        # v1/core/kv_cache_utils.py:1029-1039
+        ("ValueError: To serve at least one request with the model's max seq len (32768), (4.00 GiB KV cache is "
+         "needed, which is larger than the available KV cache memory (1.50 GiB). Based on the available memory, "
+         "the estimated maximum model length is 12288. Try increasing `gpu_memory_utilization`", "maxTotalTokens"),
+        # config/model.py:2639-2664
+        ("ValueError: User-specified max_model_len (65536) is greater than the derived max_model_len "
+         "(max_position_embeddings=32768 or model_max_length=None in model's config.json).", "maxTotalTokens"),
+        # config/scheduler.py:328-333
+        ("ValueError: max_num_batched_tokens (2048) must be greater than or equal to max_num_seqs (4096).",
+         "maxConcurrentRequests"),
+        # v1/worker/utils.py:761-769
+        ("ValueError: Free memory on device cuda:0 (10.2/79.1 GiB) on startup is less than desired GPU memory "
+         "utilization (0.92, 72.8 GiB).", "extraArgs"),
+        # v1/engine/core_client.py:742-749
+        ("TimeoutError: Timed out waiting for engine core processes to start. This is often caused by slow weight "
+         "loading", "startupTimeoutSeconds"),
+        # envs.py:538-541
+        ("ValueError: VLLM_PORT 'tcp://10.0.0.1:8000' appears to be a URI. This may be caused by a Kubernetes "
+         "service discovery issue,", "environmentVariables"),
+    ],
+)  # fmt: skip
+def test_a_failure_line_names_the_field_that_fixes_it(line: str, field: str) -> None:
+    from workload.ops.phases import read_log  # noqa: PLC0415
+
+    diagnosis = read_log([*STARTUP[:3], line], VLLM).diagnosis
+    assert diagnosis is not None, line
+    assert field in diagnosis.fix, diagnosis
+    assert "engine core failed" not in diagnosis.problem

@@ -59,6 +59,8 @@ class Profile:
     draining_refuses: bool  # new requests during the drain get 500
     success_reasons: bool  # the success counter is labelled with finished_reason
     routes: frozenset[tuple[str, str]]  # (method, path) it serves, of ROUTES
+    # The label set of the request counters and histograms, where it differs from the gauges'.
+    request_labels: Callable[[str], str] | None = None
 
 
 VLLM = Profile(
@@ -113,7 +115,10 @@ SGLANG = Profile(
     generation_tokens="sglang:generation_tokens_total",
     ttft="sglang:time_to_first_token_seconds",
     e2e="sglang:e2e_request_latency_seconds",
-    labels=lambda model: f'engine_type="unified",model_name="{model}",pp_rank="0",tp_rank="0"',
+    # The scheduler's gauges and the tokenizer's counters and histograms (observability/metrics_collector.py:
+    # 1382-1392 and 1804-1811).
+    labels=lambda model: f'engine_type="unified",model_name="{model}",moe_ep_rank="0",pp_rank="0",tp_rank="0"',
+    request_labels=lambda model: f'engine_type="unified",model_name="{model}"',
     drain_cuts=False,  # the drain has no time limit (tokenizer_manager.py:3508-3560): the grace period ends it
     draining_health=503,  # /health answers 503 once SIGTERM set gracefully_exit (http_server.py:731-733)
     draining_refuses=False,  # new requests are not refused during the drain (inferred: no check in the path)
@@ -199,6 +204,7 @@ class Metrics:
             lines = [f"# TYPE {p.running} gauge", f"{p.running}{{{labels}}} {self.running}",
                      f"# TYPE {p.waiting} gauge", f"{p.waiting}{{{labels}}} {self.waiting}",
                      f"# TYPE {p.kv_usage} gauge", f"{p.kv_usage}{{{labels}}} {usage}"]  # fmt: skip
+            labels = (p.request_labels or p.labels)(self.settings.model_id)
             successes = {k: v for k, v in self.counters.items() if k.startswith(p.success)}
             lines.append(f"# TYPE {p.success.removesuffix('_total')} counter")
             if not p.success_reasons:
@@ -519,7 +525,8 @@ def parse_args(argv: list[str], env: dict[str, str]) -> tuple[Settings, str, int
     engine's and are ignored."""
     parser = argparse.ArgumentParser(prog="openai_simulator", add_help=True)
     parser.add_argument("--engine", default="vllm", choices=sorted(PROFILES))
-    # vLLM: `vllm serve MODEL`; SGLang: `--model-path MODEL`. Both take their flags with `_` for `-`.
+    # vLLM: `vllm serve MODEL`, flags with `_` or `-`; SGLang: `--model-path MODEL`, dashes only (the chart renders
+    # dashes). The simulator takes both spellings, so it reads what either engine reads.
     parser.add_argument("model", nargs="?", default="simulated/model")
     parser.add_argument("--model-path", "--model_path", "--model")
     parser.add_argument("--served-model-name", "--served_model_name", nargs="+")

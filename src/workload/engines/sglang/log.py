@@ -18,6 +18,9 @@ _TABLE = [
      "SGLang found no room for its KV cache",
      "use more GPUs (gpu.count), a quantization (model.quantization), or pass a higher --mem-fraction-static "
      "in inference.extraArgs"),
+    (r"User-specified context_length \(\d+\) is greater than the derived context_length",
+     "inference.maxTotalTokens is more than the model's context length (its config.json)",
+     "lower inference.maxTotalTokens to the model's context length, which the line names"),
     (r"unrecognized arguments: (?P<detail>.*)",
      "SGLang refused its command line", "remove or fix the flag in inference.extraArgs"),
     (r"OutOfMemoryError|CUDA out of memory|CUDA error: out of memory",
@@ -37,7 +40,7 @@ def read_progress(state: LogState, line: str) -> None:
         state.phase = Phase.DOWNLOADING if state.phase is Phase.STARTING else state.phase
     elif re.search(r"Load weight end", line):
         state.phase = Phase.LOADING
-    elif m := re.search(r"KV Cache is allocated\. #tokens: (\d+)", line):
-        state.phase, state.max_batch_total_tokens = Phase.WARMING_UP, int(m[1])
+    elif m := re.search(r"KV Cache is allocated\. dtype: \S+, #tokens: (\d+)|max_total_num_tokens=(\d+)", line):
+        state.phase, state.max_batch_total_tokens = Phase.WARMING_UP, int(m[1] or m[2])
     elif "The server is fired up and ready to roll!" in line:
         state.phase = Phase.READY

@@ -13,9 +13,16 @@ _TABLE = [
     (r"Free memory on device .* is less than desired GPU memory utilization",
      "the GPU has less free memory than vLLM's --gpu-memory-utilization asks for (another process holds some)",
      "free the GPU, or pass a lower --gpu-memory-utilization in inference.extraArgs"),
-    (r"larger than the maximum number of tokens that can be stored in KV cache",
+    (r"To serve at least one request with the model's max seq len",
      "the KV cache cannot hold inference.maxTotalTokens tokens of one request",
-     "lower inference.maxTotalTokens, use more GPUs (gpu.count) or a quantization (model.quantization)"),
+     "lower inference.maxTotalTokens (the line gives vLLM's estimate of what fits), use more GPUs (gpu.count) "
+     "or a quantization (model.quantization)"),
+    (r"User-specified max_model_len \(\d+\) is greater than the derived max_model_len",
+     "inference.maxTotalTokens is more than the model's context length (its config.json)",
+     "lower inference.maxTotalTokens to the model's context length, which the line names"),
+    (r"max_num_batched_tokens \(\d+\) must be greater than or equal to max_num_seqs",
+     "inference.maxConcurrentRequests is more than vLLM's token budget per step (max_num_batched_tokens)",
+     "lower inference.maxConcurrentRequests, or pass a larger --max-num-batched-tokens in inference.extraArgs"),
     (r"No available memory for the cache blocks",
      "the weights leave no GPU memory for the KV cache",
      "use more GPUs (gpu.count), a quantization (model.quantization), or a larger GPU (gpu.type)"),
@@ -44,10 +51,10 @@ def read_progress(state: LogState, line: str) -> None:
     """Move `state` on by one of vLLM's log lines (the API server's and the engine core's)."""
     if m := re.search(r"non-default args: .*'model': '([^']+)'", line):
         state.model = m[1]
-    elif re.search(r"Starting to load model|Loading weights|Using model weights format", line):
-        state.phase = Phase.DOWNLOADING if state.phase is Phase.STARTING else state.phase
-    elif re.search(r"Loading weights took|Model loading took", line):
+    elif re.search(r"Loading weights took|Model loading took", line):  # before "Starting to load": both load
         state.phase = Phase.LOADING
+    elif re.search(r"Starting to load model", line):  # downloads, then loads (the Hub's progress bars follow)
+        state.phase = Phase.DOWNLOADING if state.phase is Phase.STARTING else state.phase
     elif m := re.search(r"GPU KV cache size: ([\d,]+) tokens", line):
         state.phase, state.max_batch_total_tokens = Phase.WARMING_UP, int(m[1].replace(",", ""))
     elif re.search(r"Capturing CUDA graphs|init engine .* took", line):

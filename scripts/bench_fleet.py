@@ -127,6 +127,13 @@ def main() -> int:
         # path, pydantic's words).
         singles = {kind: single_file(next(f for f in files if meant[f.name] is valid)) for kind, valid in
                    (("valid", True), ("invalid", False))}  # fmt: skip
+        # Each engine's example, as it is and with one field out of range (the full path).
+        for name, example in ENGINE_EXAMPLES.items():
+            doc = yaml.safe_load((ROOT / "examples" / example).read_text(encoding="utf-8"))
+            broken = work / f"{name}-broken.yaml"
+            broken.write_text(yaml.safe_dump({**doc, "gpu": {**doc.get("gpu", {}), "count": 0}}))
+            singles[f"valid {name}"] = single_file(ROOT / "examples" / example)
+            singles[f"invalid {name}"] = single_file(broken)
 
     same = loop_verdicts == fleet_verdicts
     print(f"files: {args.n} ({sum(meant.values())} meant valid, {args.n - sum(meant.values())} meant invalid)")
@@ -146,6 +153,7 @@ def main() -> int:
 
 
 RUNS = 10
+ENGINE_EXAMPLES = {"tgi": "llama-3.2-1b.yaml", "vllm": "vllm.yaml", "sglang": "sglang.yaml"}
 
 
 def single_file(path: Path) -> tuple[float, float]:

@@ -359,9 +359,9 @@ def test_the_deployment_names_its_engine_unless_it_is_the_default(helm: Path, tm
     chart = tmp_path / "chart"
     shutil.copytree(CHART, chart)
     facts = chart / "templates" / "_facts.tpl"
-    default = f'"defaultEngine": "{DEFAULT_ENGINE}"'
+    default = f'"defaultEngine":"{DEFAULT_ENGINE}"'
     assert default in facts.read_text(encoding="utf-8")
-    facts.write_text(facts.read_text(encoding="utf-8").replace(default, '"defaultEngine": "another"'))
+    facts.write_text(facts.read_text(encoding="utf-8").replace(default, '"defaultEngine":"another"'))
     command = [str(helm), "template", "demo", str(chart), "-f", str(DOCUMENTS["bundled-example"])]
     result = subprocess.run(command, capture_output=True, text=True, check=True)
     deployment = by_kind([d for d in yaml.safe_load_all(result.stdout) if d], "Deployment")

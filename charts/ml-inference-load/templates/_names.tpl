@@ -36,11 +36,11 @@ so it must not change when the chart is used as an aliased subchart (whose .Char
 {{- end -}}
 
 {{/*
-The chosen engine's facts (templates/_facts.tpl, engines.<inference.engine>), as JSON: use with fromJson.
+The chosen engine's facts (templates/_facts.tpl, ml-inference-load.facts.engine.<name>), as JSON: use with fromJson.
 Its template partials are named ml-inference-load.engine.<name>.<what> (templates/_engine_<name>.tpl).
 */}}
 {{- define "ml-inference-load.engineFacts" -}}
-{{- index (include "ml-inference-load.facts" . | fromJson).engines .Values.inference.engine | toJson -}}
+{{- include (printf "ml-inference-load.facts.engine.%s" .Values.inference.engine) . -}}
 {{- end -}}
 
 {{/* The chosen engine's partial called <what>, with the root context: include it with (list $ "what"). */}}

@@ -6,8 +6,8 @@ in its partial), with the messages written once there and generated into _facts.
 */}}
 {{- define "ml-inference-load.validate" -}}
 {{- $facts := include "ml-inference-load.facts" . | fromJson -}}
-{{- if not (hasKey $facts.engines .Values.inference.engine) -}}
-{{- fail (printf "inference.engine: must be one of %s" (keys $facts.engines | sortAlpha | join ", ")) -}}
+{{- if not (has .Values.inference.engine $facts.engineNames) -}}
+{{- fail (printf "inference.engine: must be one of %s" ($facts.engineNames | join ", ")) -}}
 {{- end -}}
 {{- include "ml-inference-load.validateEngineFields" . -}}
 {{- include "ml-inference-load.enginePartial" (list . "validate") -}}

@@ -153,7 +153,7 @@ class Engine:
         return frozenset(f for f in (*self.managed_env.values(), *self.managed_flags.values()) if FIELD.match(f))
 
     def template_facts(self) -> dict[str, Any]:
-        """What the chart's templates read about this engine (templates/_facts.tpl, engines.<name>)."""
+        """What the chart's templates read about this engine (templates/_facts.tpl, facts.engine.<name>)."""
         return {
             "title": self.title,
             "image": {

@@ -50,6 +50,16 @@ def test_no_probe_uses_a_route_the_key_guards(render: Render) -> None:
     assert paths == {"startupProbe": "/health", "readinessProbe": "/ready", "livenessProbe": "/health"}
 
 
+def test_the_probes_wait_for_sglangs_own_health_verdict(render: Render) -> None:
+    """/health takes 1 s and up to 20 s to answer (srt/entrypoints/http_server.py:218, 777-799): a probe that gives
+    up sooner would fail a healthy server; a longer timeout in the values is kept."""
+    c = container(render(EXAMPLE))
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert c[probe]["timeoutSeconds"] >= 21, probe
+    longer = yaml.safe_load(EXAMPLE) | {"healthCheck": {"timeoutSeconds": 40}}
+    assert container(render(yaml.safe_dump(longer)))["livenessProbe"]["timeoutSeconds"] == 40
+
+
 def test_the_grace_period_bounds_the_drain(render: Render) -> None:
     """SGLang drains until done; nothing renders a drain flag, and gracefulTerminationTimeout is refused."""
     docs = render(EXAMPLE)

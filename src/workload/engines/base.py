@@ -44,6 +44,9 @@ class Probes:
     liveness: str
     # What to read when the readiness probe keeps failing after the log says the engine serves.
     readiness_failing: str = "read the pod log for the engine's error"
+    # The longest the engine's own health check takes before it answers: the probes wait at least this long
+    # (whatever healthCheck.timeoutSeconds says), so the kubelet hears the engine's verdict, not its own timeout.
+    min_timeout_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ class Engine:
                 "nonRootRecipe": self.image.non_root_recipe,
             },
             "probes": {"startup": self.probes.startup, "readiness": self.probes.readiness,
-                       "liveness": self.probes.liveness},
+                       "liveness": self.probes.liveness, "minTimeoutSeconds": self.probes.min_timeout_seconds},
             "signals": {"activeRequests": list(self.signals.active_requests),
                         "kvPressure": list(self.signals.kv_pressure),
                         "adapterMetric": self.signals.adapter_metric},

@@ -74,6 +74,9 @@ ENGINE = Engine(
         readiness="/ready",
         liveness="/health",
         readiness_failing="/ready answers 503 while SGLang starts, pauses or drains: read the pod log",
+        # /health sleeps 1 s, then waits up to SGLANG_HEALTH_CHECK_TIMEOUT (20 s) for its one-token generation
+        # (srt/entrypoints/http_server.py:218, 777-799): a shorter probe timeout fails a healthy server.
+        min_timeout_seconds=25,
     ),
     routes=ROUTES,
     signals=Signals(

@@ -104,7 +104,7 @@ def test_log_of_a_download_that_reaches_connected() -> None:
     assert not state.cache_hit
     assert (state.files_done, state.files_total) == (1, 1)
     assert (state.shards_ready, state.shards_total) == (1, 1)
-    assert state.max_batch_total_tokens == 418368
+    assert state.kv_cache_tokens == 418368
     assert state.diagnosis is None
 
 

@@ -104,7 +104,7 @@ def test_the_log_reader_follows_sglangs_start() -> None:
     phases = [read_log(STARTUP[: n + 1], SGLANG).phase for n in range(len(STARTUP))]
     assert phases == [Phase.DOWNLOADING, Phase.LOADING, Phase.WARMING_UP, Phase.WARMING_UP, Phase.READY]
     state = read_log(STARTUP, SGLANG)
-    assert (state.max_batch_total_tokens, state.diagnosis) == (401326, None)
+    assert (state.kv_cache_tokens, state.diagnosis) == (401326, None)
 
 
 def test_a_context_length_above_the_models_names_the_field() -> None:

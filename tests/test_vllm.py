@@ -177,7 +177,8 @@ def test_the_log_reader_follows_vllms_start() -> None:
     assert phases == [Phase.STARTING, Phase.DOWNLOADING, Phase.LOADING, Phase.LOADING, Phase.WARMING_UP,
                       Phase.WARMING_UP, Phase.READY]  # fmt: skip
     state = read_log(STARTUP, VLLM)
-    assert (state.model, state.max_batch_total_tokens, state.diagnosis) == ("org/model", 312448, None)
+    assert (state.model, state.kv_cache_tokens, state.diagnosis) == ("org/model", 312448, None)
+    assert state.detail() == "KV cache of 312,448 tokens", "in words that are not TGI's"
 
 
 @pytest.mark.parametrize(

@@ -54,7 +54,7 @@ class LogState:
     current_file: str = ""
     shards_total: int = 0
     shards_ready: int = 0
-    max_batch_total_tokens: int | None = None
+    kv_cache_tokens: int | None = None  # what the engine says its KV cache holds (TGI: max batch total tokens)
     diagnosis: Diagnosis | None = None
     seen: list[str] = field(default_factory=list)
 
@@ -70,6 +70,6 @@ class LogState:
             return f"{self.model}{progress}{current}"
         if self.phase is Phase.LOADING and self.shards_total:
             return f"{self.shards_ready}/{self.shards_total} shards ready"
-        if self.phase is Phase.READY and self.max_batch_total_tokens:
-            return f"max batch total tokens {self.max_batch_total_tokens}"
+        if self.phase is Phase.READY and self.kv_cache_tokens:
+            return f"KV cache of {self.kv_cache_tokens:,} tokens"
         return "weights found in the cache" if self.cache_hit and self.phase is Phase.LOADING else ""

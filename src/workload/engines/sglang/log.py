@@ -41,6 +41,6 @@ def read_progress(state: LogState, line: str) -> None:
     elif re.search(r"Load weight end", line):
         state.phase = Phase.LOADING
     elif m := re.search(r"KV Cache is allocated\. dtype: \S+, #tokens: (\d+)|max_total_num_tokens=(\d+)", line):
-        state.phase, state.max_batch_total_tokens = Phase.WARMING_UP, int(m[1] or m[2])
+        state.phase, state.kv_cache_tokens = Phase.WARMING_UP, int(m[1] or m[2])
     elif "The server is fired up and ready to roll!" in line:
         state.phase = Phase.READY

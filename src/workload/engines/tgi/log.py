@@ -47,6 +47,6 @@ def read_progress(state: LogState, line: str) -> None:
     elif "Warming up model" in line:
         state.phase = Phase.WARMING_UP
     elif m := re.search(r"Setting max batch total tokens to (\d+)", line):
-        state.max_batch_total_tokens = int(m[1])
+        state.kv_cache_tokens = int(m[1])
     elif re.search(r"\bConnected$", line):
         state.phase = Phase.READY

@@ -56,7 +56,7 @@ def read_progress(state: LogState, line: str) -> None:
     elif re.search(r"Starting to load model", line):  # downloads, then loads (the Hub's progress bars follow)
         state.phase = Phase.DOWNLOADING if state.phase is Phase.STARTING else state.phase
     elif m := re.search(r"GPU KV cache size: ([\d,]+) tokens", line):
-        state.phase, state.max_batch_total_tokens = Phase.WARMING_UP, int(m[1].replace(",", ""))
+        state.phase, state.kv_cache_tokens = Phase.WARMING_UP, int(m[1].replace(",", ""))
     elif re.search(r"Capturing CUDA graphs|init engine .* took", line):
         state.phase = Phase.WARMING_UP
     elif re.search(r"Application startup complete", line):

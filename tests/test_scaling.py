@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conftest import EXAMPLES, Render, by_kind, kinds
+from workload.engines import engine, engine_names
 from workload.kubeschema import CrdSchemas, builtin_errors
 from workload.paths import REPO_ROOT
 
@@ -112,9 +113,15 @@ def test_hpa_on_the_adapters_pods_metric(render: Render) -> None:
     assert "ScaledObject" not in kinds(docs)
 
 
-def test_the_adapter_rule_serves_the_metric_the_hpa_reads() -> None:
+@pytest.mark.parametrize("name", engine_names())
+def test_the_adapter_rule_serves_the_metric_the_hpa_reads(name: str) -> None:
+    # Found by the real vLLM suite: the vLLM and SGLang HPAs read vllm_/sglang_active_requests, and the rules
+    # file served only TGI's, so `engine: hpa` on those engines never scaled.
+    signals = engine(name).signals
     rules = yaml.safe_load((REPO_ROOT / "docs" / "autoscaling" / "prometheus-adapter-rules.yaml").read_text())
-    (rule,) = rules["rules"]["custom"]
-    assert rule["name"]["as"] == "tgi_active_requests"
-    assert "tgi_queue_size" in rule["metricsQuery"]
-    assert "tgi_batch_current_size" in rule["metricsQuery"]
+    served = {rule["name"]["as"]: rule for rule in rules["rules"]["custom"]}
+    assert signals.adapter_metric in served, f"no adapter rule serves {signals.adapter_metric}"
+    rule = served[signals.adapter_metric]
+    assert rule["seriesQuery"].startswith(signals.active_requests[0] + "{")
+    for series in signals.active_requests:
+        assert f"{series}{{<<.LabelMatchers>>}}" in rule["metricsQuery"]

@@ -63,13 +63,26 @@ def test_the_key_guards_only_the_v1_routes(vllm: str) -> None:
 
 
 def test_errors_are_openai_error_objects(vllm: str) -> None:
+    # vLLM 0.32.0's words, as the real server answered them (tests/test_real_vllm.py compares the two).
     status, _, body = call(vllm, "POST", "/v1/completions", {"model": "other", "prompt": "a"}, headers=bearer())
-    assert status == 404
-    assert json.loads(body)["error"]["message"] == "The model `other` does not exist."
+    assert (status, json.loads(body)["error"]["message"]) == (
+        404, f"The model `other` does not exist. Valid aliases: {MODEL}.")  # fmt: skip
     status, _, body = call(vllm, "POST", "/v1/completions", {"model": MODEL, "prompt": "a", "max_tokens": 600},
                            headers=bearer())  # fmt: skip
-    assert status == 400
-    assert "maximum context length is 512 tokens" in json.loads(body)["error"]["message"]
+    message = ("max_tokens=600 cannot be greater than max_model_len=512. Please request fewer output tokens. "
+               "(parameter=max_tokens, value=600)")  # fmt: skip
+    error = {"message": message, "type": "BadRequestError", "param": "max_tokens", "code": 400}
+    assert (status, json.loads(body)) == (400, {"error": error})
+
+
+def test_vllm_cuts_max_tokens_to_what_the_context_leaves(vllm: str) -> None:
+    # Found against the real server: vLLM 0.32.0 refuses only max_tokens above max_model_len; prompt plus
+    # max_tokens above it is served, up to the context's end (entrypoints/serve/utils/api_utils.py:169-199).
+    status, _, body = call(vllm, "POST", "/v1/completions", {"model": MODEL, "prompt": "a b", "max_tokens": 512},
+                           headers=bearer())  # fmt: skip
+    assert status == 200
+    answer = json.loads(body)
+    assert (answer["usage"]["completion_tokens"], answer["choices"][0]["finish_reason"]) == (510, "length")
 
 
 def test_the_openai_client_streams_chat_and_completions(vllm: str) -> None:
@@ -132,7 +145,7 @@ def test_sigterm_drains_as_vllm_does(drain: float) -> None:
     server.server_close()
     events = [e for e in sse_events(out[0]) if e != "[DONE]"]
     if drain:
-        assert len(events) == 41, "every token, then the finish"
+        assert len(events) == 40, "every token, the last one with the finish (as the real server streams)"
         assert json.loads(events[-1])["choices"][0]["finish_reason"] == "length"
     else:
         assert 0 < len(events) < 40
@@ -202,6 +215,25 @@ def test_sglangs_key_guards_everything_but_health_ready_and_metrics(sglang: str)
     for method, path in (("GET", "/ping"), ("GET", "/v1/models"), ("POST", "/tokenize"), ("POST", "/invocations")):
         assert call(sglang, method, path, {"prompt": "a"} if method == "POST" else None)[0] == 401, path
     assert call(sglang, "GET", "/version", headers=bearer())[0] == 404, "SGLang has no /version route"
+
+
+def test_sglangs_errors_are_flat_and_in_its_words(sglang: str) -> None:
+    # Read from SGLang 0.5.23: ErrorResponse(object="error", ...) is not nested under "error"
+    # (srt/entrypoints/openai/protocol.py:106-111), and the context check counts prompt plus max_tokens
+    # (srt/managers/tokenizer_manager.py:1337-1377). The simulator answered vLLM's nested object before.
+    status, _, body = call(sglang, "POST", "/v1/completions", {"model": MODEL, "prompt": "a b", "max_tokens": 511},
+                           headers=bearer())  # fmt: skip
+    message = (
+        "Requested token count exceeds the model's maximum context length of 512 tokens. You requested a "
+        "total of 513 tokens: 2 tokens from the input messages and 511 tokens for the completion. Please "
+        "reduce the number of tokens in the input messages or the completion to fit within the limit."
+    )
+    error = {"object": "error", "message": message, "type": "BadRequest", "param": None, "code": 400}
+    assert (status, json.loads(body)) == (400, error)
+    status, _, body = call(sglang, "POST", "/v1/completions", {"model": MODEL, "prompt": "a " * 512},
+                           headers=bearer())  # fmt: skip
+    assert (status, json.loads(body)["message"]) == (
+        400, "The input (512 tokens) is longer than the model's context length (512 tokens).")  # fmt: skip
 
 
 def test_sglangs_metrics_have_no_finish_reason(sglang: str) -> None:

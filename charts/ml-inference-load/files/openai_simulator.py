@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -34,6 +34,96 @@ WORDS = (
 TOKEN = re.compile(r"\s*\S+")
 ENGINE_ABORT = "EngineCore encountered an issue. See stack trace (above) for the root cause."
 LISTEN_BACKLOG = 4096  # every connection a load test opens is accepted (the kernel caps it at somaxconn)
+
+
+class ApiError(Exception):
+    """An engine's error answer (its body is the profile's: OpenAI's nested object for vLLM, flat for SGLang)."""
+
+    def __init__(self, status: int, message: str, kind: str = "BadRequestError", param: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.param = status, message, kind, param
+
+
+def nested_error(error: ApiError) -> dict[str, Any]:
+    """vLLM: {"error": {"message", "type", "param", "code"}} (entrypoints/serve/engine/serving.py)."""
+    return {"error": {"message": error.message, "type": error.kind, "param": error.param, "code": error.status}}
+
+
+def flat_error(error: ApiError) -> dict[str, Any]:
+    """SGLang: ErrorResponse(object="error", message, type, param, code) (srt/entrypoints/openai/protocol.py:106-111,
+    serving_base.py:205-221)."""
+    return {"object": "error", "message": error.message, "type": error.kind, "param": error.param,
+            "code": error.status}  # fmt: skip
+
+
+def vllm_budget(settings: Settings, used: int, limit: int | None, param: str) -> int:
+    """vLLM 0.32.0: max_tokens above max_model_len and prompts above it are refused (renderers/params.py:256-268,
+    521-535); otherwise max_tokens is cut to what the context leaves (entrypoints/serve/utils/api_utils.py:169-199)."""
+    n = settings.max_model_len
+    if limit is not None and limit > n:
+        raise ApiError(400, f"{param}={limit} cannot be greater than max_model_len={n}. Please request fewer output "
+                       f"tokens. (parameter={param}, value={limit})", param=param)  # fmt: skip
+    if used > n:  # the tokenizer stops at n + 1 tokens, hence "at least" (params.py:521-528)
+        raise ApiError(400, f"This model's maximum context length is {n} tokens. However, your prompt contains at "
+                       f"least {n + 1} input tokens, which exceeds this limit even without any output tokens. Please "
+                       f"reduce the length of the input prompt. (parameter=input_tokens, value={n + 1})",
+                       param="input_tokens")  # fmt: skip
+    return min(limit if limit is not None else settings.answer_tokens, n - used)
+
+
+def sglang_budget(settings: Settings, used: int, limit: int | None, _param: str) -> int:
+    """SGLang 0.5.23: the prompt must be shorter than the context, and prompt plus max_tokens must fit in it
+    (srt/managers/tokenizer_manager.py:1337-1377; a ValueError is a 400 "BadRequest", serving_base.py)."""
+    n = settings.max_model_len
+    if used >= n:
+        raise ApiError(400, f"The input ({used} tokens) is longer than the model's context length ({n} tokens).",
+                       "BadRequest")  # fmt: skip
+    if limit is not None and limit + used > n:
+        raise ApiError(400, f"Requested token count exceeds the model's maximum context length of {n} tokens. You "
+                       f"requested a total of {limit + used} tokens: {used} tokens from the input messages and {limit} "
+                       "tokens for the completion. Please reduce the number of tokens in the input messages or the "
+                       "completion to fit within the limit.", "BadRequest")  # fmt: skip
+    return limit if limit is not None else min(settings.answer_tokens, n - used)
+
+
+@dataclass(frozen=True)
+class Shapes:
+    """The fields an engine adds to OpenAI's answers (null unless a request asks for them), keyed by where they go."""
+
+    answer: dict[str, Any] = field(default_factory=dict)  # a completion's or a chat answer's top level
+    chat_answer: dict[str, Any] = field(default_factory=dict)  # a chat answer's top level, beyond `answer`
+    usage: dict[str, Any] = field(default_factory=dict)
+    text_choice: dict[str, Any] = field(default_factory=dict)  # a completion's choice
+    chat_choice: dict[str, Any] = field(default_factory=dict)
+    message: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)  # an entry of /v1/models
+    text_chunk_choice: dict[str, Any] = field(default_factory=dict)  # a streamed completion chunk's choice
+    chat_head: dict[str, Any] = field(default_factory=dict)  # the first chat chunk's top level
+    chat_chunk_choice: dict[str, Any] = field(default_factory=dict)  # a streamed chat chunk's choice
+    last_chunk: dict[str, Any] = field(default_factory=dict)  # the top level of the stream's last chunk
+    finish_with_last_token: bool = False  # the last token's chunk carries finish_reason (no empty chunk after it)
+
+
+# Measured on vLLM 0.32.0 (tests/test_real_vllm.py compares the simulator with the real server, call by call).
+VLLM_FINGERPRINT = "vllm-0.32.0-5e2cd0f6"
+VLLM_SHAPES = Shapes(
+    answer={"service_tier": None, "system_fingerprint": VLLM_FINGERPRINT, "kv_transfer_params": None,
+            "ec_transfer_params": None, "metrics": None},
+    chat_answer={"prompt_logprobs": None, "prompt_token_ids": None, "prompt_text": None},
+    usage={"prompt_tokens_details": None, "completion_tokens_details": None},
+    text_choice={"token_ids": None, "prompt_logprobs": None, "prompt_token_ids": None, "routed_experts": None},
+    chat_choice={"token_ids": None, "routed_experts": None},
+    message={"refusal": None, "annotations": None, "audio": None, "function_call": None, "reasoning": None},
+    model={"permission": [{"id": "modelperm-0", "object": "model_permission", "created": 0,
+                           "allow_create_engine": False, "allow_sampling": True, "allow_logprobs": True,
+                           "allow_search_indices": False, "allow_view": True, "allow_fine_tuning": False,
+                           "organization": "*", "group": None, "is_blocking": False}]},
+    text_chunk_choice={"stop_reason": None, "prompt_token_ids": None, "token_ids": None},
+    chat_head={"prompt_token_ids": None, "prompt_text": None},
+    chat_chunk_choice={"token_ids": None},
+    last_chunk={"system_fingerprint": VLLM_FINGERPRINT},
+    finish_with_last_token=True,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -59,8 +149,14 @@ class Profile:
     draining_refuses: bool  # new requests during the drain get 500
     success_reasons: bool  # the success counter is labelled with finished_reason
     routes: frozenset[tuple[str, str]]  # (method, path) it serves, of ROUTES
+    error_body: Callable[[ApiError], dict[str, Any]]
+    budget: Callable[[Settings, int, int | None, str], int]  # tokens to generate, or an ApiError
     # The label set of the request counters and histograms, where it differs from the gauges'.
     request_labels: Callable[[str], str] | None = None
+    shapes: Shapes = Shapes()
+    not_found: str = "The model `{model}` does not exist."  # {model}: asked for, {served}: the served name
+    no_prompt: str = "prompt must be a string"  # a completion without a prompt
+    health_type: str = "application/json"  # /health's content type (vLLM sends none)
 
 
 VLLM = Profile(
@@ -84,6 +180,12 @@ VLLM = Profile(
     draining_health=200,  # measured: /health stays 200 while vLLM drains, and new requests get 500
     draining_refuses=True,
     success_reasons=True,
+    error_body=nested_error,
+    budget=vllm_budget,
+    shapes=VLLM_SHAPES,
+    not_found="The model `{model}` does not exist. Valid aliases: {served}.",  # engine/serving.py:75-79
+    no_prompt="Either prompt or prompt_embeds must be provided and non-empty. (parameter=prompt)",  # measured
+    health_type="",
     routes=frozenset(
         {
             ("GET", "/health"),
@@ -123,6 +225,8 @@ SGLANG = Profile(
     draining_health=503,  # /health answers 503 once SIGTERM set gracefully_exit (http_server.py:731-733)
     draining_refuses=False,  # new requests are not refused during the drain (inferred: no check in the path)
     success_reasons=False,
+    error_body=flat_error,
+    budget=sglang_budget,
     # srt/entrypoints/http_server.py:714-2215; no /version or /load route.
     routes=frozenset(
         {
@@ -155,17 +259,6 @@ class Settings:
     answer_tokens: int = 16  # tokens generated when max_tokens is not given
     drain_seconds: float = 0.0  # vLLM's --shutdown-timeout: 0 aborts what is in flight
     healthy: bool = True
-
-
-class ApiError(Exception):
-    """An OpenAI-style error answer: {"error": {"message", "type", "param", "code"}}."""
-
-    def __init__(self, status: int, message: str, kind: str = "BadRequestError", param: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.kind, self.param = status, message, kind, param
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.status}}
 
 
 def tokens_of(text: str) -> list[str]:
@@ -276,6 +369,9 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, payload: Any) -> None:
         self._send(status, json.dumps(payload, separators=(",", ":")).encode())
 
+    def _error(self, error: ApiError) -> None:
+        self._json(error.status, self.server.settings.profile.error_body(error))
+
     @contextmanager
     def _in_flight(self) -> Iterator[None]:
         with self.server.idle:
@@ -310,16 +406,16 @@ class Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw) if raw else {}
         except ValueError:
-            self._json(400, ApiError(400, "Invalid JSON in the request body").body())
+            self._error(ApiError(400, "Invalid JSON in the request body"))
             return
         if method == "POST" and not isinstance(body, dict):
-            self._json(400, ApiError(400, "The request body must be a JSON object").body())
+            self._error(ApiError(400, "The request body must be a JSON object"))
             return
         with self._in_flight():
             try:
                 handler(self, body)
             except ApiError as error:
-                self._json(error.status, error.body())
+                self._error(error)
             except (ConnectionError, TimeoutError):
                 self.close_connection = True
 
@@ -330,7 +426,7 @@ class Handler(BaseHTTPRequestHandler):
         status = 200 if s.healthy else 503
         if self.server.draining:
             status = s.profile.draining_health
-        self._send(status, b"")
+        self._send(status, b"", s.profile.health_type)
 
     def _version(self, _body: dict[str, Any]) -> None:
         self._json(200, {"version": self.server.settings.profile.version})
@@ -341,7 +437,8 @@ class Handler(BaseHTTPRequestHandler):
     def _models(self, _body: dict[str, Any]) -> None:
         s = self.server.settings
         model = {"id": s.model_id, "object": "model", "created": int(time.time()), "owned_by": s.profile.owned_by,
-                 "root": s.model_id, "parent": None, "max_model_len": s.max_model_len}  # fmt: skip
+                 "root": s.model_id, "parent": None, "max_model_len": s.max_model_len,
+                 **s.profile.shapes.model}  # fmt: skip
         self._json(200, {"object": "list", "data": [model]})
 
     def _metrics(self, _body: dict[str, Any]) -> None:
@@ -361,19 +458,16 @@ class Handler(BaseHTTPRequestHandler):
         """(prompt tokens, tokens to generate), refused as the engine refuses them."""
         s = self.server.settings
         if body.get("model") not in (None, s.model_id):
-            raise ApiError(404, f"The model `{body.get('model')}` does not exist.", "NotFoundError", "model")
+            message = s.profile.not_found.format(model=body.get("model"), served=s.model_id)
+            raise ApiError(404, message, "NotFoundError", "model")
         if self.server.draining and s.profile.draining_refuses:
             raise ApiError(500, "The server is shutting down", "InternalServerError")
         limit = body.get("max_completion_tokens", body.get("max_tokens"))
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
             raise ApiError(400, "max_tokens must be at least 1", param="max_tokens")
         used = len(tokens_of(prompt))
-        wanted = limit if limit is not None else min(s.answer_tokens, s.max_model_len - used)
-        if used + wanted > s.max_model_len:
-            raise ApiError(400, f"This model's maximum context length is {s.max_model_len} tokens. However, you "
-                           f"requested {used + wanted} tokens ({used} in the messages, {wanted} in the "
-                           "completion). Please reduce the length of the messages or completion.")  # fmt: skip
-        return used, wanted
+        param = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+        return used, s.profile.budget(s, used, limit, param)
 
     def _generate(self, prompt: str, wanted: int) -> Iterator[str | None]:
         """The tokens, one per token delay; None when the drain cut the request."""
@@ -412,8 +506,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _completions(self, body: dict[str, Any]) -> None:
         prompt = body.get("prompt")
-        if not isinstance(prompt, str):
-            raise ApiError(400, "prompt must be a string", param="prompt")
+        if not isinstance(prompt, str) or not prompt:
+            raise ApiError(400, self.server.settings.profile.no_prompt, param="prompt")
         used, wanted = self._request(body, prompt)
         self._respond(body, prompt, used, wanted, chat=False)
 
@@ -427,6 +521,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _respond(self, body: dict[str, Any], prompt: str, used: int, wanted: int, *, chat: bool) -> None:
         s, limit = self.server.settings, body.get("max_completion_tokens", body.get("max_tokens"))
+        shapes = s.profile.shapes
         ident = ("chatcmpl-" if chat else "cmpl-") + uuid.uuid4().hex
         head = {"id": ident, "object": "chat.completion" if chat else "text_completion", "created": int(time.time()),
                 "model": s.model_id}  # fmt: skip
@@ -437,34 +532,56 @@ class Handler(BaseHTTPRequestHandler):
             reason = self._finished(used, wanted, limit)
             text = "".join(p for p in pieces if p)
             choice: dict[str, Any] = {"index": 0, "logprobs": None, "finish_reason": reason, "stop_reason": None}
-            choice.update({"message": {"role": "assistant", "content": text}} if chat else {"text": text})
-            usage = {"prompt_tokens": used, "completion_tokens": len(pieces), "total_tokens": used + len(pieces)}
-            self._json(200, {**head, "choices": [choice], "usage": usage})
-            return
-        chunk = {**head, "object": "chat.completion.chunk" if chat else "text_completion"}
+            if chat:
+                choice.update(message={"role": "assistant", "content": text, **shapes.message}, **shapes.chat_choice)
+            else:
+                choice.update(text=text, **shapes.text_choice)
+            usage = {"prompt_tokens": used, "completion_tokens": len(pieces), "total_tokens": used + len(pieces),
+                     **shapes.usage}  # fmt: skip
+            extra = {**shapes.answer, **(shapes.chat_answer if chat else {})}
+            self._json(200, {**head, "choices": [choice], "usage": usage, **extra})
+        else:
+            self._stream({**head, "object": "chat.completion.chunk" if chat else "text_completion"}, body, prompt,
+                         used, wanted, chat=chat)  # fmt: skip
+
+    def _stream(self, chunk: dict[str, Any], body: dict[str, Any], prompt: str, used: int, wanted: int, *,
+                chat: bool) -> None:  # fmt: skip
+        shapes, limit = self.server.settings.profile.shapes, body.get("max_completion_tokens", body.get("max_tokens"))
         self.send_response(200)
         self.send_header("content-type", "text/event-stream; charset=utf-8")
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         if chat:
-            self._event({**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                               "logprobs": None, "finish_reason": None}]})  # fmt: skip
+            head_choice = {"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None,
+                           "finish_reason": None}  # fmt: skip
+            self._event({**chunk, "choices": [head_choice], **shapes.chat_head})
+        per_choice = shapes.chat_chunk_choice if chat else shapes.text_chunk_choice
+        with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        final = {} if with_usage else shapes.last_chunk  # the usage chunk is last when it is asked for
+
+        def finishing(content: dict[str, Any]) -> None:
+            reason = self._finished(used, wanted, limit)
+            choice = {"index": 0, **content, "logprobs": None, "finish_reason": reason, **per_choice,
+                      "stop_reason": None}  # fmt: skip
+            self._event({**chunk, "choices": [choice], **final})
+
         count = 0
-        for count, piece in enumerate(self._generate(prompt, wanted), start=1):  # noqa: B007 (count is used after)
+        for count, piece in enumerate(self._generate(prompt, wanted), start=1):
             if piece is None:  # vLLM's answer to an abort at shutdown, measured on the real server
                 self._event({"error": {"message": ENGINE_ABORT, "type": "InternalServerError", "code": 500}})
                 break
-            delta: dict[str, Any] = {"content": piece} if chat else {"text": piece}
-            self._event({**chunk, "choices": [{"index": 0, **({"delta": delta} if chat else delta),
-                                               "logprobs": None, "finish_reason": None}]})  # fmt: skip
+            content: dict[str, Any] = {"delta": {"content": piece}} if chat else {"text": piece}
+            if count == wanted and shapes.finish_with_last_token:
+                finishing(content)
+            else:
+                choice = {"index": 0, **content, "logprobs": None, "finish_reason": None, **per_choice}
+                self._event({**chunk, "choices": [choice]})
         else:
-            reason = self._finished(used, wanted, limit)
-            last: dict[str, Any] = {"delta": {"content": ""}} if chat else {"text": ""}
-            self._event({**chunk, "choices": [{"index": 0, **last, "logprobs": None, "finish_reason": reason,
-                                               "stop_reason": None}]})  # fmt: skip
-            if (body.get("stream_options") or {}).get("include_usage"):
-                self._event({**chunk, "choices": [], "usage": {"prompt_tokens": used, "completion_tokens": count,
-                                                               "total_tokens": used + count}})  # fmt: skip
+            if not shapes.finish_with_last_token or not count:
+                finishing({"delta": {"content": ""}} if chat else {"text": ""})
+            if with_usage:
+                usage = {"prompt_tokens": used, "completion_tokens": count, "total_tokens": used + count}
+                self._event({**chunk, "choices": [], "usage": usage, **shapes.last_chunk})
         self._chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()

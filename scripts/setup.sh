@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh clone: Python environment (.venv), helm 3 + helm 4 + kubectl + checkov (.tools), the npm
+# Sets up a fresh clone: Python environment (.venv), helm 3 + helm 4 + kubectl + checkov (.tools), the real
+# engines' environment (vLLM's CPU build and SGLang's parser, in ~/.cache/ml-inference-load/engines), the npm
 # toolchain and TGI's schemas (node_modules), the CRDs the tests need (.tools/crds), then renders the
 # bundled example workload to build/example/ so you can see what the chart produces.
 set -euo pipefail
@@ -17,6 +18,10 @@ python="${PYTHON:-python3}"
 .venv/bin/python -m compileall -q src
 
 scripts/install-tools.sh
+
+# The real engines the suite runs: vLLM's CPU build (its server starts from the chart's command line) and
+# SGLang's argument parser, every package pinned by hash, installed once per lock outside the repository.
+scripts/engines/install.sh >/dev/null
 
 # The TypeScript and Backstage toolchain that checks the generated interfaces and catalog entities, and
 # TGI's published request/response schemas (@huggingface/tasks), exactly as package-lock.json pins them.

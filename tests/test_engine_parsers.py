@@ -50,6 +50,7 @@ def _variants(name: str) -> dict[str, dict[str, Any]]:
             inference__maxTotalTokens=16384,
             inference__maxConcurrentRequests=64,
             inference__port=9000,
+            inference__memoryFraction=0.85,
         ),
         "no-api-key": {k: v for k, v in _example(name).items() if k != "apiKey"},
         "extra-args": patched(inference__extraArgs=EXTRA_ARGS[name]),
@@ -60,8 +61,8 @@ def _variants(name: str) -> dict[str, dict[str, Any]]:
 
 
 EXTRA_ARGS = {  # flags people pass that the contract does not cover, in each engine's spelling
-    "vllm": ["--enable-prefix-caching", "--gpu-memory-utilization", "0.85", "--max-num-batched-tokens=8192"],
-    "sglang": ["--mem-fraction-static", "0.8", "--chunked-prefill-size", "4096", "--enable-torch-compile"],
+    "vllm": ["--enable-prefix-caching", "--kv-cache-dtype", "fp8", "--max-num-batched-tokens=8192"],
+    "sglang": ["--chunked-prefill-size", "4096", "--enable-torch-compile", "--kv-cache-dtype", "fp8_e4m3"],
 }
 
 
@@ -138,6 +139,7 @@ def test_the_fields_reach_vllms_settings() -> None:
         if "maxConcurrentRequests" in inference:
             assert got["max_num_seqs"] == inference["maxConcurrentRequests"], label
         assert got.get("trust_remote_code", False) == model.get("trustRemoteCode", False), label
+        assert got.get("gpu_memory_utilization") == inference.get("memoryFraction"), label
         assert "api_key" not in got, "the key is VLLM_API_KEY from the Secret, never a flag"
 
 
@@ -153,6 +155,7 @@ def test_the_fields_reach_sglangs_settings() -> None:
             assert got["context_length"] == inference["maxTotalTokens"], label
         if "maxConcurrentRequests" in inference:
             assert got["max_running_requests"] == inference["maxConcurrentRequests"], label
+        assert got.get("mem_fraction_static") == inference.get("memoryFraction"), label
         assert got.get("api_key") == (SECRET if "apiKey" in values else None), label
 
 

@@ -109,6 +109,20 @@ def test_minimal_document_renders_only_core_objects(render: Render) -> None:
     assert "HF_TOKEN" not in env_of(docs), "a public model needs no token wiring"
 
 
+def test_the_memory_fraction_is_each_engines_own_setting(render: Render) -> None:
+    """inference.memoryFraction: TGI's CUDA_MEMORY_FRACTION (launcher/src/main.rs, env, default 1.0); vLLM's and
+    SGLang's flags are checked by their own parsers (tests/test_engine_parsers.py). Unset, nothing is rendered."""
+    assert "CUDA_MEMORY_FRACTION" not in env_of(render(text("minimal")))
+    env = env_of(render(text("minimal") + "inference:\n  memoryFraction: 0.9\n"))
+    assert env["CUDA_MEMORY_FRACTION"] == "0.9"
+    for example, flag in (("vllm", "--gpu-memory-utilization"), ("sglang", "--mem-fraction-static")):
+        document = yaml.safe_load((EXAMPLES / f"{example}.yaml").read_text(encoding="utf-8"))
+        assert flag not in container(render(yaml.safe_dump(document)))["args"]
+        document["inference"]["memoryFraction"] = 0.85
+        args = container(render(yaml.safe_dump(document)))["args"]
+        assert args[args.index(flag) + 1] == "0.85"
+
+
 def test_tgi_environment_follows_decisions(render: Render) -> None:
     env = env_of(render(text("design-section-3")))
     assert env["MODEL_ID"] == "meta-llama/Llama-3.2-1B"

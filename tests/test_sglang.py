@@ -131,5 +131,5 @@ def test_sglangs_memory_failures_name_the_fix() -> None:
     ):
         diagnosis = read_log([*STARTUP[:2], line], SGLANG).diagnosis
         assert diagnosis is not None, line
-        assert "--mem-fraction-static" in diagnosis.fix
+        assert "inference.memoryFraction" in diagnosis.fix
         assert "gpu.count" in diagnosis.fix

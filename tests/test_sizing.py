@@ -8,6 +8,7 @@ docs/reference/gpu-memory.md cites in TGI v3.3.7.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import typing
 from pathlib import Path
@@ -74,6 +75,18 @@ def test_llama_8b_on_an_l4_worked_by_hand(tmp_path: Path) -> None:
     assert result.kv_capacity_tokens == kv_memory // 131072
     assert result.fits
     assert result.headroom_bytes_per_gpu == kv_memory - 4096 * 131072
+
+
+def test_the_memory_fraction_shrinks_what_tgi_may_use(tmp_path: Path) -> None:
+    """inference.memoryFraction is TGI's CUDA_MEMORY_FRACTION: usable = memory x fraction x 0.90 (utils/dist.py:13,
+    import_utils.py:13-17), and size reports it as the values' own."""
+    facts = from_folder(model_folder(tmp_path / "llama", LLAMA_8B, LLAMA_8B_TOTAL_SIZE))
+    whole, less = request(23034), dataclasses.replace(request(23034), memory_fraction=0.95)
+    lost = int(23034 * MIB * 0.90) - int(23034 * MIB * 0.95 * 0.90)
+    assert compute(facts, whole).kv_capacity_tokens - compute(facts, less).kv_capacity_tokens in (
+        lost // 131072, lost // 131072 + 1)  # fmt: skip
+    used = {a["name"]: a for a in plan(facts, less).assumptions}["CUDA_MEMORY_FRACTION"]
+    assert (used["value"], used["source"]) == ("0.95", "inference.memoryFraction")
 
 
 def test_the_start_rule_is_tgis_at_its_boundary(tmp_path: Path) -> None:

@@ -132,11 +132,24 @@ def test_the_autoscaler_reads_vllms_own_gauges(render: Render) -> None:
             "inference.extraArgs[0]: -tp is set by the chart; set gpu.count instead",
         ),
         (
+            {"inference": {"engine": "vllm", "extraArgs": ["--gpu-memory-utilization=0.8"]}},
+            "inference.extraArgs[0]: --gpu-memory-utilization is set by the chart; set inference.memoryFraction "
+            "instead",
+        ),
+        (
             {"inference": {"engine": "tgi"}, "model": {"id": "a/b", "revision": "main", "dtype": "float32"}},
             "model.dtype: TGI does not take float32; it takes float16, bfloat16",
         ),
     ],
-    ids=["tgi-only-field", "tgi-only-list", "quantization-not-in-0.32", "managed-flag", "short-alias", "tgi-dtype"],
+    ids=[
+        "tgi-only-field",
+        "tgi-only-list",
+        "quantization-not-in-0.32",
+        "managed-flag",
+        "short-alias",
+        "memory-flag",
+        "tgi-dtype",
+    ],
 )
 def test_what_the_engine_lacks_is_refused_by_both_tools(helm: Path, patch: dict[str, Any], problem: str) -> None:
     document = {**yaml.safe_load((EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")), **patch}
@@ -196,7 +209,7 @@ def test_the_log_reader_follows_vllms_start() -> None:
          "maxConcurrentRequests"),
         # v1/worker/utils.py:761-769
         ("ValueError: Free memory on device cuda:0 (10.2/79.1 GiB) on startup is less than desired GPU memory "
-         "utilization (0.92, 72.8 GiB).", "extraArgs"),
+         "utilization (0.92, 72.8 GiB).", "inference.memoryFraction"),
         # v1/engine/core_client.py:742-749
         ("TimeoutError: Timed out waiting for engine core processes to start. This is often caused by slow weight "
          "loading", "startupTimeoutSeconds"),

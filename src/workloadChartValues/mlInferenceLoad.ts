@@ -128,6 +128,13 @@ export interface MlInferenceLoadSchema {
          * SGLang (--max-running-requests) queue.
          */
         maxConcurrentRequests?: number | null;
+        /**
+         * Share of each GPU's memory the engine may take, as its own setting
+         * (docs/reference/engine-fields.md); lower it when something else shares the GPU. Unset:
+         * the engine's default (TGI 1.0, vLLM 0.92, SGLang computed from the GPU, counting weights
+         * and KV cache only).
+         */
+        memoryFraction?: number | null;
         /** Token budget of one prefill; at least maxInputLength. */
         maxBatchPrefillTokens?: number | null;
         /**

@@ -46,6 +46,10 @@ passed as --api-key $(API_KEY), which the kubelet fills from the Secret. Same pa
 - "--max-running-requests"
 - {{ int64 $v.inference.maxConcurrentRequests | quote }}
 {{- end }}
+{{- if not (kindIs "invalid" $v.inference.memoryFraction) }}
+- "--mem-fraction-static"
+- {{ $v.inference.memoryFraction | toString | quote }}
+{{- end }}
 - "--tp-size"
 - {{ int64 $v.gpu.count | quote }}
 # SGLang binds 127.0.0.1 by default, where neither the kubelet nor the Service reaches it.

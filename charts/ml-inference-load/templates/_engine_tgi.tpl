@@ -105,6 +105,10 @@ inference.extraArgs (its flags), in order.
   value: {{ int64 $value | quote }}
 {{- end }}
 {{- end }}
+{{- if not (kindIs "invalid" $v.inference.memoryFraction) }}
+- name: CUDA_MEMORY_FRACTION
+  value: {{ $v.inference.memoryFraction | toString | quote }}
+{{- end }}
 {{- if not (kindIs "invalid" $v.inference.cudaGraphs) }}
 {{- $graphs := list }}
 {{- range $v.inference.cudaGraphs }}{{ $graphs = append $graphs (int64 . | toString) }}{{ end }}

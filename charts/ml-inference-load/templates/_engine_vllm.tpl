@@ -46,6 +46,10 @@ period after the preStop pause and vLLM's exit (rules.py drain_seconds). Its own
 - "--max-num-seqs"
 - {{ int64 $v.inference.maxConcurrentRequests | quote }}
 {{- end }}
+{{- if not (kindIs "invalid" $v.inference.memoryFraction) }}
+- "--gpu-memory-utilization"
+- {{ $v.inference.memoryFraction | toString | quote }}
+{{- end }}
 - "--tensor-parallel-size"
 - {{ int64 $v.gpu.count | quote }}
 - "--port"

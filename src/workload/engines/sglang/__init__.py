@@ -30,6 +30,7 @@ MANAGED_FLAGS: dict[str, str] = {
     "--revision": "model.revision", "--quantization": "model.quantization", "--dtype": "model.dtype",
     "--trust-remote-code": "model.trustRemoteCode", "--context-length": "inference.maxTotalTokens",
     "--max-running-requests": "inference.maxConcurrentRequests", "--tp-size": "gpu.count",
+    "--mem-fraction-static": "inference.memoryFraction",
     "--tensor-parallel-size": "gpu.count", "--port": "inference.port",
     "--host": "nothing (the chart binds SGLang to every interface)", "--api-key": "apiKey",
     "--enable-metrics": "nothing (the chart turns SGLang's metrics on)",

@@ -12,12 +12,12 @@ from workload.engines.progress import LogState, Phase
 _TABLE = [
     (r"Loaded weights leave no GPU memory for the KV cache",
      "the weights leave no GPU memory for the KV cache under SGLang's --mem-fraction-static",
-     "use more GPUs (gpu.count), a quantization (model.quantization), or pass a higher --mem-fraction-static "
-     "in inference.extraArgs"),
+     "use more GPUs (gpu.count), a quantization (model.quantization), or raise inference.memoryFraction "
+     "(SGLang's --mem-fraction-static)"),
     (r"Not enough memory\. Please try to increase --mem-fraction-static",
      "SGLang found no room for its KV cache",
-     "use more GPUs (gpu.count), a quantization (model.quantization), or pass a higher --mem-fraction-static "
-     "in inference.extraArgs"),
+     "use more GPUs (gpu.count), a quantization (model.quantization), or raise inference.memoryFraction "
+     "(SGLang's --mem-fraction-static)"),
     (r"User-specified context_length \(\d+\) is greater than the derived context_length",
      "inference.maxTotalTokens is more than the model's context length (its config.json)",
      "lower inference.maxTotalTokens to the model's context length, which the line names"),

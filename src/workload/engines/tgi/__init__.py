@@ -39,6 +39,7 @@ MANAGED_ENV: dict[str, str] = {
     "MAX_INPUT_LENGTH": "inference.maxInputLength",
     "MAX_TOTAL_TOKENS": "inference.maxTotalTokens",
     "MAX_CONCURRENT_REQUESTS": "inference.maxConcurrentRequests",
+    "CUDA_MEMORY_FRACTION": "inference.memoryFraction",
     "MAX_BATCH_PREFILL_TOKENS": "inference.maxBatchPrefillTokens",
     "MAX_BATCH_TOTAL_TOKENS": "inference.maxBatchTotalTokens",
     "CUDA_GRAPHS": "inference.cudaGraphs",

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # annotations only: the workload type sits above the engines 
     from workload.models.ml_inference_load.values import MlInferenceLoad
 
 TGI_WIGGLE_ROOM = 0.90  # models/globals.py line 32 (env TGI_WIGGLE_ROOM)
-CUDA_MEMORY_FRACTION = 1.0  # utils/dist.py line 13 (env CUDA_MEMORY_FRACTION); the chart does not set it
+CUDA_MEMORY_FRACTION = 1.0  # utils/dist.py line 13 (env CUDA_MEMORY_FRACTION): unless inference.memoryFraction sets it
 CUDA_CONTEXT_BYTES = 1 * GIB  # CUDA context, cuBLAS/NCCL workspaces: 0.5-1 GiB on Ampere/Hopper; the high end
 DEFAULT_PREFILL_TOKENS = 4096  # launcher/src/main.rs lines 2122-2127 (capped at max_position_embeddings)
 UNCERTAINTY_BYTES = 1 * GIB  # how far the estimated terms may be off, per GPU
@@ -45,6 +45,7 @@ class Request:
     gpu_memory_bytes: int
     gpu_name: str  # a GPU type, or "N MiB"
     quantized: bool
+    memory_fraction: float = CUDA_MEMORY_FRACTION  # inference.memoryFraction, or TGI's default
 
 
 def request_for(v: MlInferenceLoad, memory: int, gpu_name: str) -> Request:
@@ -53,7 +54,8 @@ def request_for(v: MlInferenceLoad, memory: int, gpu_name: str) -> Request:
     return Request(shards=v.gpu.count, max_total_tokens=inference.max_total_tokens,
                    max_input_tokens=input_tokens(v),
                    max_batch_prefill_tokens=inference.max_batch_prefill_tokens, gpu_memory_bytes=memory,
-                   gpu_name=gpu_name, quantized=v.model.quantization is not None)  # fmt: skip
+                   gpu_name=gpu_name, quantized=v.model.quantization is not None,
+                   memory_fraction=inference.memory_fraction or CUDA_MEMORY_FRACTION)  # fmt: skip
 
 
 def plan_for(facts: ModelFacts, v: MlInferenceLoad, memory: int, gpu_name: str) -> Plan:
@@ -82,7 +84,7 @@ def compute(facts: ModelFacts, request: Request) -> Plan:
     # launcher/src/main.rs lines 320-327: TGI's own per-token activation estimate ("overshooting").
     activation = (shape.intermediate_size + shape.intermediate_size // 2) * shape.experts * COMPUTE_DTYPE_BYTES * 3
     overhead = CUDA_CONTEXT_BYTES + prefill_tokens(request, facts) * activation // shards
-    usable = int(request.gpu_memory_bytes * CUDA_MEMORY_FRACTION * TGI_WIGGLE_ROOM)
+    usable = int(request.gpu_memory_bytes * request.memory_fraction * TGI_WIGGLE_ROOM)
     kv_memory = usable - weights - overhead
     capacity = max(0, kv_memory // per_token) if per_token else 0
     problem = ""
@@ -146,6 +148,8 @@ def assumptions(facts: ModelFacts, request: Request) -> list[dict[str, str]]:
         return {"name": name, "value": str(value), "source": source}
 
     tgi = "TGI v3.3.7 "
+    fraction_source = ("inference.memoryFraction" if request.memory_fraction != CUDA_MEMORY_FRACTION
+                       else tgi + "server/text_generation_server/utils/dist.py:13")  # fmt: skip
     return [
         item("model metadata", facts.source, "exact tensor headers" if facts.exact else "the index's total_size"),
         item(
@@ -155,7 +159,7 @@ def assumptions(facts: ModelFacts, request: Request) -> list[dict[str, str]]:
         ),
         item("shards", request.shards, "gpu.count (NUM_SHARD)"),
         item("TGI_WIGGLE_ROOM", TGI_WIGGLE_ROOM, tgi + "server/text_generation_server/models/globals.py:32"),
-        item("CUDA_MEMORY_FRACTION", CUDA_MEMORY_FRACTION, tgi + "server/text_generation_server/utils/dist.py:13"),
+        item("CUDA_MEMORY_FRACTION", request.memory_fraction, fraction_source),
         item(
             "kv dtype bytes",
             COMPUTE_DTYPE_BYTES,

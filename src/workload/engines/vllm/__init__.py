@@ -31,7 +31,9 @@ _FLAGS = {
     "--quantization": "model.quantization", "-q": "model.quantization", "--dtype": "model.dtype",
     "--trust-remote-code": "model.trustRemoteCode", "--max-model-len": "inference.maxTotalTokens",
     "--max-num-seqs": "inference.maxConcurrentRequests", "--tensor-parallel-size": "gpu.count",
-    "-tp": "gpu.count", "--port": "inference.port", "--host": "nothing (vLLM binds every interface)",
+    "-tp": "gpu.count", "--gpu-memory-utilization": "inference.memoryFraction",
+    "--device-memory-utilization": "inference.memoryFraction", "--port": "inference.port",
+    "--host": "nothing (vLLM binds every interface)",
     "--api-key": "apiKey", "--shutdown-timeout": "inference.gracefulTerminationTimeout",
 }  # fmt: skip
 MANAGED_FLAGS: dict[str, str] = _FLAGS

@@ -12,11 +12,11 @@ from workload.engines.progress import LogState, Phase
 _TABLE = [
     (r"Free memory on device .* is less than desired GPU memory utilization",
      "the GPU has less free memory than vLLM's --gpu-memory-utilization asks for (another process holds some)",
-     "free the GPU, or pass a lower --gpu-memory-utilization in inference.extraArgs"),
+     "free the GPU, or lower inference.memoryFraction (vLLM's --gpu-memory-utilization)"),
     (r"To serve at least one request with the model's max seq len",
      "the KV cache cannot hold inference.maxTotalTokens tokens of one request",
-     "lower inference.maxTotalTokens (the line gives vLLM's estimate of what fits), use more GPUs (gpu.count) "
-     "or a quantization (model.quantization)"),
+     "lower inference.maxTotalTokens (the line gives vLLM's estimate of what fits), use more GPUs (gpu.count), "
+     "a quantization (model.quantization), or raise inference.memoryFraction above vLLM's 0.92"),
     (r"User-specified max_model_len \(\d+\) is greater than the derived max_model_len",
      "inference.maxTotalTokens is more than the model's context length (its config.json)",
      "lower inference.maxTotalTokens to the model's context length, which the line names"),
@@ -25,7 +25,8 @@ _TABLE = [
      "lower inference.maxConcurrentRequests, or pass a larger --max-num-batched-tokens in inference.extraArgs"),
     (r"No available memory for the cache blocks",
      "the weights leave no GPU memory for the KV cache",
-     "use more GPUs (gpu.count), a quantization (model.quantization), or a larger GPU (gpu.type)"),
+     "use more GPUs (gpu.count), a quantization (model.quantization), a larger GPU (gpu.type), or raise "
+     "inference.memoryFraction above vLLM's 0.92"),
     (r"Timed out waiting for engine core processes to start",
      "vLLM's engine did not start within its ready timeout",
      "raise healthCheck.startupTimeoutSeconds (the chart sets VLLM_ENGINE_READY_TIMEOUT_S from it)"),

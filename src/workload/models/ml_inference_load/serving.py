@@ -125,6 +125,12 @@ class Inference(ValuesModel):
         description="Requests the engine runs at once: TGI answers 429 beyond it, vLLM (--max-num-seqs) and SGLang "
         "(--max-running-requests) queue.",
     )
+    memory_fraction: Annotated[float, Field(ge=0.05, le=1.0)] | None = Field(
+        default=None,
+        description="Share of each GPU's memory the engine may take, as its own setting "
+        "(docs/reference/engine-fields.md); lower it when something else shares the GPU. Unset: the engine's "
+        "default (TGI 1.0, vLLM 0.92, SGLang computed from the GPU, counting weights and KV cache only).",
+    )
     max_batch_prefill_tokens: Tokens | None = Field(
         default=None,
         description="Token budget of one prefill; at least maxInputLength.",

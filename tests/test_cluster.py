@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +35,7 @@ from recordings import pod as recorded_pod
 from simulated import simulated
 from workload import __version__
 from workload.cli import app
-from workload.engines import DEFAULT_ENGINE, engine
+from workload.engines import DEFAULT_ENGINE, engine, engine_names
 from workload.engines.tgi.check import Check
 from workload.engines.tgi.simulator import Settings
 from workload.ops.kube import Kubectl
@@ -82,39 +83,67 @@ def values_file(tmp_path: Path, extra: str = "", source: Path = MINIMAL) -> Path
     return path
 
 
-@pytest.mark.parametrize("helm_name", ["helm3", "helm4"])
-def test_install_upgrade_rollback_test_uninstall(cluster: ControlPlane, helm_name: str, tmp_path: Path) -> None:
-    ns, release = f"life-{helm_name}", "qwen-small"
-    values = values_file(tmp_path)
-    helm(cluster, helm_name, "install", release, str(CHART), "-n", ns, "--create-namespace", "-f", str(values),
-         "--wait", "--timeout", "90s")  # fmt: skip
-    (pod,) = objects(cluster, "pods", ns, "app=qwen-small")
-    assert pod["spec"]["nodeName"].startswith("gpu-"), "the scheduler must place it on a GPU node"
+def revision_of(container: dict[str, Any]) -> str | None:
+    """The model revision a running container was given: TGI's REVISION, or vLLM's and SGLang's --revision (the
+    simulator takes it on its command line)."""
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    args = container.get("command", []) + container.get("args", [])
+    return env.get("REVISION") or (args[args.index("--revision") + 1] if "--revision" in args else None)
+
+
+def life_cycle(plane: ControlPlane, helm_name: str, engine_name: str, simulator: bool, tmp_path: Path) -> None:
+    """Install, upgrade, a failed upgrade, rollback, helm test and uninstall of one engine's release."""
+    mode = "sim" if simulator else "real"
+    ns, release = f"life-{helm_name}-{engine_name}-{mode}", "qwen-small"
+    values = tmp_path / f"{engine_name}-{mode}.yaml"
+    values.write_text(MINIMAL.read_text(encoding="utf-8") + f"inference:\n  engine: {engine_name}\n"
+                      f"simulator:\n  enabled: {str(simulator).lower()}\n", encoding="utf-8")  # fmt: skip
+    install = ["-n", ns, "-f", str(values), "--wait", "--timeout", "90s"]
+    helm(plane, helm_name, "install", release, str(CHART), "--create-namespace", *install)
+    (pod,) = objects(plane, "pods", ns, "app=qwen-small")
+    if not simulator:
+        assert pod["spec"]["nodeName"].startswith("gpu-"), "the scheduler must place it on a GPU node"
 
     # An upgrade that changes the pod rolls a new one (Recreate: no second GPU needed).
-    helm(cluster, helm_name, "upgrade", release, str(CHART), "-n", ns, "-f", str(values), "--set",
-         "model.revision=v2", "--wait", "--timeout", "90s")  # fmt: skip
-    (rolled,) = objects(cluster, "pods", ns, "app=qwen-small")
+    helm(plane, helm_name, "upgrade", release, str(CHART), *install, "--set", "model.revision=v2")
+    (rolled,) = objects(plane, "pods", ns, "app=qwen-small")
     assert rolled["metadata"]["name"] != pod["metadata"]["name"]
-    env = {e["name"]: e.get("value") for e in rolled["spec"]["containers"][0]["env"]}
-    assert env["REVISION"] == "v2"
+    assert revision_of(rolled["spec"]["containers"][0]) == "v2"
 
-    # More GPUs than any node has: the upgrade is reported failed, and the scheduler says why.
-    failed = helm(cluster, helm_name, "upgrade", release, str(CHART), "-n", ns, "-f", str(values), "--set",
-                  "gpu.count=8", "--wait", "--timeout", "20s", check=False)  # fmt: skip
-    assert failed.returncode != 0
-    assert any("Insufficient nvidia.com/gpu" in m for m in events(cluster, ns, "FailedScheduling"))
+    if simulator:  # the simulator asks for no GPU: nothing to fail to schedule
+        helm(plane, helm_name, "upgrade", release, str(CHART), *install, "--set", "model.revision=v3")
+    else:  # more GPUs than any node has: the upgrade is reported failed, and the scheduler says why
+        failed = helm(plane, helm_name, "upgrade", release, str(CHART), "-n", ns, "-f", str(values), "--set",
+                      "gpu.count=8", "--wait", "--timeout", "20s", check=False)  # fmt: skip
+        assert failed.returncode != 0
+        assert any("Insufficient nvidia.com/gpu" in m for m in events(plane, ns, "FailedScheduling"))
 
-    helm(cluster, helm_name, "rollback", release, "2", "-n", ns, "--wait", "--timeout", "90s")
-    status = json.loads(helm(cluster, helm_name, "status", release, "-n", ns, "-o", "json").stdout)
+    helm(plane, helm_name, "rollback", release, "2", "-n", ns, "--wait", "--timeout", "90s")
+    status = json.loads(helm(plane, helm_name, "status", release, "-n", ns, "-o", "json").stdout)
     assert (status["info"]["status"], status["version"]) == ("deployed", 4)
+    (back,) = objects(plane, "pods", ns, "app=qwen-small")
+    assert revision_of(back["spec"]["containers"][0]) == "v2"
 
-    helm(cluster, helm_name, "test", release, "-n", ns, "--timeout", "60s")
+    helm(plane, helm_name, "test", release, "-n", ns, "--timeout", "60s")
 
-    helm(cluster, helm_name, "uninstall", release, "-n", ns, "--wait", "--timeout", "60s")
-    left = cluster.kubectl("get", "all,configmaps,secrets,pvc,httproutes.gateway.networking.k8s.io", "-n", ns,
-                           "-l", f"app.kubernetes.io/instance={release}", "-o", "name", check=False)  # fmt: skip
+    helm(plane, helm_name, "uninstall", release, "-n", ns, "--wait", "--timeout", "60s")
+    left = plane.kubectl("get", "all,configmaps,secrets,pvc,httproutes.gateway.networking.k8s.io", "-n", ns,
+                         "-l", f"app.kubernetes.io/instance={release}", "-o", "name", check=False)  # fmt: skip
     assert left.strip() == ""
+
+
+@pytest.mark.parametrize("helm_name", ["helm3", "helm4"])
+def test_install_upgrade_rollback_test_uninstall(cluster: ControlPlane, helm_name: str, tmp_path: Path) -> None:
+    """Every engine, real and simulated, through the same life cycle at once (one namespace each: the scheduler
+    and the controllers see them side by side, and the run costs one life cycle's waits, not six)."""
+    cases = [(name, simulator) for name in engine_names() for simulator in (False, True)]
+    with ThreadPoolExecutor(len(cases)) as pool:
+        runs = {case: pool.submit(life_cycle, cluster, helm_name, *case, tmp_path) for case in cases}
+    failures = []
+    for (name, simulator), run in runs.items():
+        if (error := run.exception()) is not None:
+            failures.append(f"{name} ({'simulator' if simulator else 'real'}): {error}")
+    assert not failures, "\n".join(failures)
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,11 @@ QWEN_05B = {"model_type": "qwen2", "hidden_size": 896, "intermediate_size": 4864
 QWEN_05B_TOTAL_SIZE = 988097536  # Qwen/Qwen2.5-0.5B-Instruct, bf16
 LLAMA_8B = {"model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32,
             "num_hidden_layers": 32, "num_key_value_heads": 8, "max_position_embeddings": 131072,
-            "torch_dtype": "bfloat16", "vocab_size": 128256}  # fmt: skip
+            "torch_dtype": "bfloat16", "vocab_size": 128256, "tie_word_embeddings": False}  # fmt: skip
 LLAMA_8B_TOTAL_SIZE = 16060522496  # model.safetensors.index.json of meta-llama/Llama-3.1-8B-Instruct
 LLAMA_70B = {"model_type": "llama", "hidden_size": 8192, "intermediate_size": 28672, "num_attention_heads": 64,
-             "num_hidden_layers": 80, "num_key_value_heads": 8, "max_position_embeddings": 131072}  # fmt: skip
+             "num_hidden_layers": 80, "num_key_value_heads": 8, "max_position_embeddings": 131072,
+             "vocab_size": 128256, "tie_word_embeddings": False}  # fmt: skip
 LLAMA_70B_TOTAL_SIZE = 141107412992  # model.safetensors.index.json of meta-llama/Llama-3.1-70B-Instruct
 DEEPSEEK_V3 = {"model_type": "deepseek_v3", "hidden_size": 7168, "intermediate_size": 18432,
                "num_attention_heads": 128, "num_hidden_layers": 61, "num_key_value_heads": 128,

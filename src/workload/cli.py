@@ -391,7 +391,9 @@ def size(
     """Will it fit? The GPU memory the engine will find for the model's weights and KV cache, before a GPU is spent.
 
     The model's metadata comes from --model-dir, else the Hugging Face cache, else the Hub (config.json and
-    the safetensors headers at model.revision; never the weights). Exit code 1 when it does not fit.
+    the safetensors headers at model.revision; never the weights; a model without them is estimated from its
+    config.json, and the report says so). Each engine's own start rule: TGI's, vLLM's, SGLang's (which only
+    warns when its pool is smaller than the context). Exit code 1 when it does not fit.
     """
     from workload.sizing.workload import size as plan_size  # noqa: PLC0415
 
@@ -417,19 +419,23 @@ def print_plan(file: Path, result: Plan) -> None:
     def gib(count: int) -> str:
         return f"{count / (1 << 30):,.2f} GiB"
 
-    verdict = "[green]fits[/green]" if result.fits else "[red]does not fit[/red]"
+    verdict = "[red]does not fit[/red]"
+    if result.fits:
+        verdict = "[yellow]fits, with a warning[/yellow]" if result.warnings else "[green]fits[/green]"
     table = Table(title=f"workload size {file}", show_header=False)
     table.add_column("what")
     table.add_column("per GPU", justify="right")
     table.add_row("weights", gib(result.weights_bytes_per_gpu))
-    table.add_row("overhead (CUDA context, prefill)", gib(result.overhead_bytes_per_gpu))
+    table.add_row("overhead (CUDA context, activations, reserves)", gib(result.overhead_bytes_per_gpu))
     table.add_row("KV cache per token", f"{result.kv_bytes_per_token_per_gpu:,} B")
-    table.add_row("KV capacity (max batch total tokens)", f"{result.kv_capacity_tokens:,} tokens")
+    table.add_row("KV capacity", f"{result.kv_capacity_tokens:,} tokens")
     table.add_row("inference.maxTotalTokens", f"{result.max_total_tokens:,} tokens")
     table.add_row("headroom", gib(result.headroom_bytes_per_gpu))
     table.add_row("verdict", verdict)
     console = report_console()
     console.print(table)
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", markup=False)
     for fix in result.fixes:
         console.print(f"fix: {fix}", markup=False)
     for item in result.assumptions:

@@ -1,8 +1,10 @@
-"""A model's shape (config.json) and the bytes of its weights as TGI loads them, read without the weights:
-from a local folder, the Hugging Face cache on disk, or the Hub (safetensors headers only).
+"""A model's shape (config.json) and the bytes of its weights as the engines load them, read without the
+weights: from a local folder, the Hugging Face cache on disk, or the Hub (safetensors headers only).
 
 A safetensors file starts with an 8-byte little-endian header length, then a JSON header naming each
-tensor's dtype and shape, so the weights' size is exact from the headers alone.
+tensor's dtype and shape, so the weights' size is exact from the headers alone. A model with config.json but
+neither safetensors headers nor an index (PyTorch .bin files, or a folder holding the config only) is sized
+from its configuration (weights_from_config below), and the plan says it is an estimate.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class ModelShape:
     experts: int
     max_position_embeddings: int | None
     unsupported: str = ""  # why TGI's KV formula does not apply to this model
+    vocab_size: int = 0  # 0: config.json does not say
+    experts_per_token: int = 1  # routed experts each token goes through (a mixture of experts)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> ModelShape:
@@ -84,6 +88,8 @@ class ModelShape:
             experts=number("num_local_experts", "num_experts", "n_routed_experts", default=1),
             max_position_embeddings=text.get("max_position_embeddings"),
             unsupported=unsupported,
+            vocab_size=number("vocab_size", "padded_vocab_size", default=0),
+            experts_per_token=number("num_experts_per_tok", "moe_topk", "num_selected_experts", default=1),
         )
 
 
@@ -93,6 +99,15 @@ class ModelFacts:
     weights_bytes: int  # as TGI holds them on the GPUs, all shards together
     source: str  # where the metadata came from
     exact: bool  # from tensor headers (True) or an index's total_size (False)
+    estimated: bool = False  # weights counted from config.json (no headers, no index): not refused on
+
+    @property
+    def weights_source(self) -> str:
+        """How the weights were counted, for a plan's assumptions."""
+        if self.estimated:
+            return ("an estimate from config.json (no safetensors headers or index): embeddings, attention and "
+                    "MLP matrices at the checkpoint's precision; sizing/metadata.py weights_from_config")  # fmt: skip
+        return "exact tensor headers" if self.exact else "the index's total_size"
 
 
 def loaded_bytes(dtype: str, elements: int) -> int:
@@ -141,7 +156,11 @@ def from_folder(folder: Path, source: str = "") -> ModelFacts:
         # An index gives the stored size; a 32-bit float checkpoint is loaded at half of it.
         stored_fp32 = str(config.get("torch_dtype", config.get("dtype", ""))) == "float32"
         return ModelFacts(shape, total // 2 if stored_fp32 else total, source, exact=False)
-    raise SizingError(f"{folder}: no *.safetensors file and no model.safetensors.index.json")
+    return estimated(config, shape, source)
+
+
+def estimated(config: dict[str, Any], shape: ModelShape, source: str) -> ModelFacts:
+    return ModelFacts(shape, weights_from_config(config, shape), source, exact=False, estimated=True)
 
 
 def hub_cache() -> Path:
@@ -154,9 +173,10 @@ def hub_cache() -> Path:
     return Path(home) / "hub"
 
 
-def from_cache(model_id: str, revision: str) -> ModelFacts | None:
+def from_cache(model_id: str, revision: str, *, estimate: bool = False) -> ModelFacts | None:
     """The model's snapshot in the Hugging Face cache on disk, if it holds the config and the weights'
-    headers or index. Read by its documented layout (models--org--name/refs/<branch>, snapshots/<commit>)
+    headers or index (or, with `estimate`, the config only: its weights are then counted from it). Read by its
+    documented layout (models--org--name/refs/<branch>, snapshots/<commit>)
     rather than through huggingface_hub, whose import would slow `workload validate`."""
     repo = hub_cache() / ("models--" + model_id.replace("/", "--"))
     ref = repo / "refs" / revision
@@ -164,7 +184,11 @@ def from_cache(model_id: str, revision: str) -> ModelFacts | None:
     snapshot = repo / "snapshots" / commit
     if not (snapshot / "config.json").is_file():
         return None
-    if not any(snapshot.glob("*.safetensors")) and not (snapshot / "model.safetensors.index.json").is_file():
+    if (
+        not estimate
+        and not any(snapshot.glob("*.safetensors"))
+        and not (snapshot / "model.safetensors.index.json").is_file()
+    ):
         return None
     return from_folder(snapshot, f"the Hugging Face cache ({snapshot})")
 
@@ -176,6 +200,7 @@ def from_hub(model_id: str, revision: str) -> ModelFacts:
     from huggingface_hub.errors import (  # noqa: PLC0415
         GatedRepoError,
         HfHubHTTPError,
+        NotASafetensorsRepoError,
         RepositoryNotFoundError,
         RevisionNotFoundError,
     )
@@ -183,9 +208,12 @@ def from_hub(model_id: str, revision: str) -> ModelFacts:
     logging.getLogger("huggingface_hub").setLevel(
         logging.ERROR
     )  # its retry warnings are noise here; the one-line error below says it
+    source = f"the Hub ({model_id}@{revision})"
     try:
         config = json.loads(Path(hf_hub_download(model_id, "config.json", revision=revision)).read_text("utf-8"))
         metadata = HfApi().get_safetensors_metadata(model_id, revision=revision)
+    except NotASafetensorsRepoError:  # PyTorch .bin weights only: count them from the configuration
+        return estimated(config, ModelShape.from_config(config), source)
     except GatedRepoError:
         raise SizingError(f"model.id {model_id}: gated; set HF_TOKEN to a token that may read it") from None
     except RevisionNotFoundError:
@@ -199,8 +227,7 @@ def from_hub(model_id: str, revision: str) -> ModelFacts:
         {name: {"dtype": info.dtype, "shape": info.shape} for name, info in file.tensors.items()}
         for file in metadata.files_metadata.values()
     ]
-    return ModelFacts(ModelShape.from_config(config), weights_from_headers(headers),
-                      f"the Hub ({model_id}@{revision})", exact=True)  # fmt: skip
+    return ModelFacts(ModelShape.from_config(config), weights_from_headers(headers), source, exact=True)
 
 
 def find(model_id: str, revision: str, model_dir: Path | None = None, *, online: bool = True) -> ModelFacts:
@@ -212,5 +239,52 @@ def find(model_id: str, revision: str, model_dir: Path | None = None, *, online:
     if cached is not None:
         return cached
     if not online:
+        config_only = from_cache(model_id, revision, estimate=True)
+        if config_only is not None:
+            return config_only
         raise SizingError(f"{model_id}@{revision} is not in the Hugging Face cache; pass --model-dir, or go online")
     return from_hub(model_id, revision)
+
+
+# -- weights from the configuration ---------------------------------------------------------------------
+# For a model with neither safetensors headers nor an index (PyTorch .bin checkpoints, or a folder that holds the
+# configuration only). A decoder holds its embeddings (and an output head unless tied to them), and per layer the
+# attention's q, k, v and o projections, the MLP's gate, up and down projections (once per expert for a mixture
+# of experts, plus its router and shared experts) and two norms. For Qwen2.5-0.5B and Llama-3.1-8B this is within
+# 0.1% of the published index's total_size (tests/test_sizing_engines.py); biases and rotary tables are left out.
+
+QUANTIZATION_SCALE_SHARE = 1.05  # a 4-bit or 8-bit checkpoint's scales and zero points: a few % of its weights
+
+
+def estimated_parameters(config: dict[str, Any], shape: ModelShape) -> tuple[int, int]:
+    """(embedding and head parameters, parameters of the layers' matrices and norms)."""
+    text = config.get("text_config") or config
+    if not shape.vocab_size:
+        raise SizingError(f"config.json has no vocab_size: cannot estimate the weights of {shape.model_type!r}")
+    hidden = shape.hidden_size
+    # PretrainedConfig's default ties the head to the embeddings; Llama's config.json says false.
+    tied = bool(text.get("tie_word_embeddings", config.get("tie_word_embeddings", True)))
+    embeddings = shape.vocab_size * hidden * (1 if tied else 2)
+    attention = 2 * hidden * shape.attention_heads * shape.head_dim + 2 * hidden * shape.kv_heads * shape.head_dim
+    if shape.experts > 1:
+        expert = int(text.get("moe_intermediate_size") or shape.intermediate_size)
+        shared = int(text.get("n_shared_experts") or text.get("num_shared_experts") or 0)
+        mlp = 3 * hidden * expert * (shape.experts + shared) + hidden * shape.experts
+    else:
+        mlp = 3 * hidden * shape.intermediate_size
+    return embeddings, shape.layers * (attention + mlp + 2 * hidden) + hidden
+
+
+def weights_from_config(config: dict[str, Any], shape: ModelShape) -> int:
+    """Bytes of the weights as loaded: 16-bit, or the bits its quantization_config names for the layers'
+    matrices (the embeddings stay 16-bit)."""
+    embeddings, layers = estimated_parameters(config, shape)
+    quantization = (config.get("text_config") or config).get("quantization_config") or config.get("quantization_config")
+    layer_bytes = float(COMPUTE_DTYPE_BYTES)
+    if isinstance(quantization, dict):
+        bits = quantization.get("bits") or quantization.get("w_bit")
+        if isinstance(bits, int) and 0 < bits < 16:
+            layer_bytes = bits / 8 * QUANTIZATION_SCALE_SHARE
+        elif str(quantization.get("quant_method", "")).lower() == "fp8":
+            layer_bytes = 1 * QUANTIZATION_SCALE_SHARE
+    return embeddings * COMPUTE_DTYPE_BYTES + int(layers * layer_bytes)

@@ -22,6 +22,9 @@ class Plan:
     headroom_bytes_per_gpu: int
     fixes: list[str] = field(default_factory=list)
     assumptions: list[dict[str, str]] = field(default_factory=list)
+    # What the engine only warns about at start, in its own words (SGLang starts with a pool smaller than its
+    # context length); a plan with warnings still fits.
+    warnings: list[str] = field(default_factory=list)
     problem: str = ""  # why it cannot be sized or sharded, when it cannot
 
     def summary(self, gpus: str) -> str:

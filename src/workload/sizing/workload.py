@@ -55,9 +55,10 @@ def size(
 
 def misfit(v: MlInferenceLoad, facts: ModelFacts, memory: int, gpu_name: str) -> Plan | None:
     """The plan when the engine would refuse to start; None when it fits, or when it cannot be sized (an engine
-    with no memory rule, or an attention its formula does not cover, is no reason to refuse a workload)."""
+    with no memory rule, an attention its formula does not cover, or weights estimated from config.json are no
+    reason to refuse a workload)."""
     rule = engine_of(v).memory_rule
-    if rule is None:
+    if rule is None or facts.estimated:
         return None
     result = rule(facts, v, memory, gpu_name)
     return None if result.fits or result.problem else result

@@ -9,6 +9,8 @@ docs/reference/sglang.md.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from workload.engines.base import Engine, ImageFacts, Probes, Signals, SimulatorRequest, Verifier
 from workload.engines.sglang.log import LOG_FAILURES, read_progress
 from workload.engines.sglang.rules import (
@@ -19,6 +21,11 @@ from workload.engines.sglang.rules import (
     drain_seconds,
     rules,
 )
+
+if TYPE_CHECKING:
+    from workload.models.ml_inference_load.values import MlInferenceLoad
+    from workload.sizing.metadata import ModelFacts
+    from workload.sizing.plan import Plan
 
 # Variables the chart sets for SGLang, and the values field a user should change instead. SGLang reads its key
 # only from --api-key: the chart passes $(API_KEY), which the kubelet fills from the Secret.
@@ -54,6 +61,12 @@ def _simulate(request: SimulatorRequest) -> None:
         max_concurrent_requests=request.max_concurrent_requests, drain_seconds=float("inf"),
     )  # fmt: skip
     serve(settings, request.host, request.port)
+
+
+def _memory_rule(facts: ModelFacts, v: MlInferenceLoad, memory: int, gpu_name: str) -> Plan:
+    from workload.engines.sglang.memory import plan_for  # noqa: PLC0415  (only sizing needs it)
+
+    return plan_for(facts, v, memory, gpu_name)
 
 
 ENGINE = Engine(
@@ -126,5 +139,5 @@ ENGINE = Engine(
     docs_url="https://docs.sglang.ai",
     verifier=_verifier,
     simulate=_simulate,
-    memory_rule=None,
+    memory_rule=_memory_rule,
 )

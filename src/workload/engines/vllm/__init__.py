@@ -16,7 +16,9 @@ from workload.engines.vllm.log import LOG_FAILURES, read_progress
 from workload.engines.vllm.rules import DEFAULT_DRAIN_SECONDS, IMAGE_TAG, MESSAGES, VERSION_GATES, drain_seconds, rules
 
 if TYPE_CHECKING:
-    from workload.sizing.plan import Plan  # noqa: F401  (vLLM's memory rule comes with `workload size` per engine)
+    from workload.models.ml_inference_load.values import MlInferenceLoad
+    from workload.sizing.metadata import ModelFacts
+    from workload.sizing.plan import Plan
 
 # Variables the chart sets for vLLM, and the values field a user should change instead.
 MANAGED_ENV: dict[str, str] = {
@@ -57,6 +59,12 @@ def _simulate(request: SimulatorRequest) -> None:
         max_concurrent_requests=request.max_concurrent_requests,
     )  # fmt: skip
     serve(settings, request.host, request.port)
+
+
+def _memory_rule(facts: ModelFacts, v: MlInferenceLoad, memory: int, gpu_name: str) -> Plan:
+    from workload.engines.vllm.memory import plan_for  # noqa: PLC0415  (only sizing needs it)
+
+    return plan_for(facts, v, memory, gpu_name)
 
 
 ENGINE = Engine(
@@ -121,5 +129,5 @@ ENGINE = Engine(
     docs_url="https://docs.vllm.ai",
     verifier=_verifier,
     simulate=_simulate,
-    memory_rule=None,
+    memory_rule=_memory_rule,
 )

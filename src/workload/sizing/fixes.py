@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any, Protocol, TypeVar
 
 from workload.sizing.gpus import GPU_TYPES
 from workload.sizing.metadata import ModelFacts
@@ -13,6 +14,32 @@ from workload.sizing.plan import GIB, Plan
 # (facts, gpus, memory of one GPU in bytes) -> the rule's numbers for that variation of the values
 Variation = Callable[[ModelFacts, int, int], Plan]
 QUANTIZED_SHARE = 0.3  # a 4-bit AWQ/GPTQ checkpoint's size against 16-bit (packed weights, scales, 16-bit embeddings)
+
+
+class RuleRequest(Protocol):
+    """What a tensor-parallel engine's rule is asked (a frozen dataclass with these fields)."""
+
+    @property
+    def ranks(self) -> int: ...
+    @property
+    def gpu_memory_bytes(self) -> int: ...
+    @property
+    def quantized(self) -> bool: ...
+
+
+R = TypeVar("R", bound=RuleRequest)
+
+
+def fixes_for(compute: Callable[[ModelFacts, R], Plan], facts: ModelFacts, request: R, result: Plan,
+              margin: int) -> list[str]:  # fmt: skip
+    """fixes() for a rule whose request is a dataclass: each variation replaces its GPU count and memory."""
+
+    def variation(f: ModelFacts, gpus: int, memory: int) -> Plan:
+        changed: Any = replace(request, ranks=gpus, gpu_memory_bytes=memory, gpu_name=f"{memory >> 20} MiB")  # type: ignore[type-var]
+        return compute(f, changed)
+
+    return fixes(variation, facts, result, gpus=request.ranks, memory=request.gpu_memory_bytes,
+                 quantized=request.quantized, margin=margin)  # fmt: skip
 
 
 def roomy(result: Plan, margin: int) -> bool:

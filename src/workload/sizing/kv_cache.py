@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from workload.sizing.metadata import COMPUTE_DTYPE_BYTES, ModelShape
+from workload.sizing.metadata import COMPUTE_DTYPE_BYTES, ModelFacts, ModelShape
 
 # --kv-cache-dtype values that store a byte per element (vLLM config/cache.py:39-53; SGLang
 # srt/arg_groups/fields/model.py:197-221); every other value, and auto, keeps the model's 16-bit dtype.
@@ -32,6 +32,25 @@ def kv_bytes_per_token(shape: ModelShape, ranks: int, extra_args: Sequence[str])
     """Keys and values of every layer, for one token, on one GPU."""
     heads = kv_heads_per_rank(shape.kv_heads, ranks)
     return int(2 * shape.layers * heads * shape.head_dim * kv_dtype_bytes(extra_args))
+
+
+def sharding_problem(shape: ModelShape, ranks: int, engine: str) -> str:
+    """Why the rule cannot size this model on `ranks` GPUs; "" when it can."""
+    if shape.unsupported:
+        return f"cannot size the KV cache of model type {shape.model_type}: {shape.unsupported}"
+    if shape.attention_heads % ranks:
+        return (f"{engine} cannot split {shape.attention_heads} attention heads over {ranks} GPUs (they must be "
+                "divisible by its tensor-parallel size)")  # fmt: skip
+    return ""
+
+
+def common_assumptions(facts: ModelFacts, gpu_memory_bytes: int, gpu_name: str) -> list[dict[str, str]]:
+    """The first lines of every rule's assumptions: where the metadata came from and the GPU's memory."""
+    return [
+        {"name": "model metadata", "value": facts.source, "source": facts.weights_source},
+        {"name": "gpu memory", "value": f"{gpu_memory_bytes >> 20} MiB ({gpu_name})",
+         "source": "nvidia-smi memory.total, as GPU Feature Discovery's nvidia.com/gpu.memory reports it"},
+    ]  # fmt: skip
 
 
 def flag(extra_args: Sequence[str], name: str) -> str | None:

@@ -16,12 +16,18 @@ The CUDA context is in no file: it is the estimated term.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from workload.sizing.fixes import fixes
+from workload.sizing.fixes import fixes_for
 from workload.sizing.gpus import MIB
-from workload.sizing.kv_cache import int_flag, kv_bytes_per_token, kv_heads_per_rank
+from workload.sizing.kv_cache import (
+    common_assumptions,
+    int_flag,
+    kv_bytes_per_token,
+    kv_heads_per_rank,
+    sharding_problem,
+)
 from workload.sizing.metadata import ModelFacts
 from workload.sizing.plan import GIB, Plan
 
@@ -107,11 +113,7 @@ def compute(facts: ModelFacts, request: Request) -> Plan:
     slack = int(free_before_load * (1 - fraction(request)))
     pool = free_before_load - weights - slack
     capacity = max(0, pool // per_token) if per_token else 0
-    problem = ""
-    if shape.unsupported:
-        problem = f"cannot size the KV cache of model type {shape.model_type}: {shape.unsupported}"
-    elif shape.attention_heads % ranks:
-        problem = f"SGLang cannot split {shape.attention_heads} attention heads over {ranks} GPUs"
+    problem = sharding_problem(shape, ranks, "SGLang")
     fits = not problem and capacity > 0  # it starts; a pool below the context length is only a warning
     result = Plan(weights, per_token, CUDA_CONTEXT_BYTES + slack, int(capacity), request.context_length, fits,
                   int(pool - request.context_length * per_token), problem=problem)  # fmt: skip
@@ -125,12 +127,7 @@ def compute(facts: ModelFacts, request: Request) -> Plan:
 def plan(facts: ModelFacts, request: Request) -> Plan:
     """The verdict with fixes, SGLang's own words, and the assumptions behind it."""
     result = compute(facts, request)
-
-    def variation(f: ModelFacts, gpus: int, memory: int) -> Plan:
-        return compute(f, replace(request, ranks=gpus, gpu_memory_bytes=memory, gpu_name=f"{memory >> 20} MiB"))
-
-    result.fixes = fixes(variation, facts, result, gpus=request.ranks, memory=request.gpu_memory_bytes,
-                         quantized=request.quantized, margin=UNCERTAINTY_BYTES)  # fmt: skip
+    result.fixes = fixes_for(compute, facts, request, result, UNCERTAINTY_BYTES)
     if not result.fits and not result.problem:
         result.fixes.insert(0, f"SGLang would stop at start: 'Loaded weights leave no GPU memory for the KV cache "
                                f"under --mem-fraction-static={fraction(request)}'")  # fmt: skip
@@ -148,9 +145,7 @@ def assumptions(facts: ModelFacts, request: Request) -> list[dict[str, str]]:
     chunked, decode_max_bs = gpu_settings(request)
     computed = request.memory_fraction is None
     out = [
-        item("model metadata", facts.source, facts.weights_source),
-        item("gpu memory", f"{request.gpu_memory_bytes >> 20} MiB ({request.gpu_name})",
-             "nvidia-smi memory.total, as GPU Feature Discovery's nvidia.com/gpu.memory reports it"),
+        *common_assumptions(facts, request.gpu_memory_bytes, request.gpu_name),
         item("tensor parallel", request.ranks, "gpu.count (--tp-size)"),
         item("mem_fraction_static", fraction(request),
              SOURCE + "srt/arg_groups/memory_hook.py:281-343, 357-400 (computed: chunked_prefill_size "

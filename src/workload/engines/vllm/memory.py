@@ -19,11 +19,17 @@ The activation peak, non-torch memory, CUDA graphs and CUDA context are in no fi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from workload.sizing.fixes import fixes
-from workload.sizing.kv_cache import int_flag, kv_bytes_per_token, kv_heads_per_rank
+from workload.sizing.fixes import fixes_for
+from workload.sizing.kv_cache import (
+    common_assumptions,
+    int_flag,
+    kv_bytes_per_token,
+    kv_heads_per_rank,
+    sharding_problem,
+)
 from workload.sizing.metadata import COMPUTE_DTYPE_BYTES, ModelFacts
 from workload.sizing.plan import GIB, Plan
 
@@ -103,12 +109,7 @@ def compute(facts: ModelFacts, request: Request) -> Plan:
     requested = math.ceil(request.gpu_memory_bytes * request.memory_utilization)
     available = requested - weights - overhead
     capacity = max(0, available // per_token) if per_token else 0
-    problem = ""
-    if shape.unsupported:
-        problem = f"cannot size the KV cache of model type {shape.model_type}: {shape.unsupported}"
-    elif shape.attention_heads % ranks:
-        problem = (f"vLLM cannot split {shape.attention_heads} attention heads over {ranks} GPUs "
-                   "(vllm/config/model.py:1544-1551: they must be divisible by --tensor-parallel-size)")  # fmt: skip
+    problem = sharding_problem(shape, ranks, "vLLM")
     free_at_start = request.gpu_memory_bytes - CUDA_CONTEXT_BYTES
     fits = not problem and free_at_start >= requested and capacity >= request.max_model_len
     return Plan(weights, per_token, overhead, int(capacity), request.max_model_len, fits,
@@ -118,12 +119,7 @@ def compute(facts: ModelFacts, request: Request) -> Plan:
 def plan(facts: ModelFacts, request: Request) -> Plan:
     """The verdict with fixes, vLLM's own words when it would refuse, and the assumptions behind it."""
     result = compute(facts, request)
-
-    def variation(f: ModelFacts, gpus: int, memory: int) -> Plan:
-        return compute(f, replace(request, ranks=gpus, gpu_memory_bytes=memory, gpu_name=f"{memory >> 20} MiB"))
-
-    result.fixes = fixes(variation, facts, result, gpus=request.ranks, memory=request.gpu_memory_bytes,
-                         quantized=request.quantized, margin=UNCERTAINTY_BYTES)  # fmt: skip
+    result.fixes = fixes_for(compute, facts, request, result, UNCERTAINTY_BYTES)
     if not result.fits and not result.problem:
         result.fixes.insert(0, refusal(result, request))
     result.assumptions = assumptions(facts, request)
@@ -150,9 +146,7 @@ def assumptions(facts: ModelFacts, request: Request) -> list[dict[str, str]]:
     utilization_source = ("inference.memoryFraction" if request.memory_utilization != GPU_MEMORY_UTILIZATION
                           else SOURCE + "vllm/config/cache.py:102")  # fmt: skip
     return [
-        item("model metadata", facts.source, facts.weights_source),
-        item("gpu memory", f"{request.gpu_memory_bytes >> 20} MiB ({request.gpu_name})",
-             "nvidia-smi memory.total, as GPU Feature Discovery's nvidia.com/gpu.memory reports it"),
+        *common_assumptions(facts, request.gpu_memory_bytes, request.gpu_name),
         item("tensor parallel", request.ranks, "gpu.count (--tensor-parallel-size)"),
         item("gpu_memory_utilization", request.memory_utilization, utilization_source),
         item("requested memory", "ceil(total x gpu_memory_utilization), all of it free at start",

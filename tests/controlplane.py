@@ -96,6 +96,8 @@ class ControlPlane:
     workdir: Path
     kubernetes: str = KUBERNETES_VERSIONS[0]
     port: int = field(default_factory=_free_port)
+    # kwok's range for pod IPs (--cidr); tests/pods.py routes each pod's IP to a namespace of its own.
+    pod_cidr: str | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -186,7 +188,8 @@ class ControlPlane:
                            # nodes Unknown after ~50 s, and kwok's re-initialised status loses the addresses
                            # the API server dials for logs and port-forward.
                            "--node-lease-duration-seconds", "40",
-                           "--enable-crds", ",".join(KWOK_RULES)])  # fmt: skip
+                           "--enable-crds", ",".join(KWOK_RULES),
+                           *(["--cidr", self.pod_cidr] if self.pod_cidr else [])])  # fmt: skip
         self.kubectl("apply", "-f", "-", input_text=NODES)
         self.wait_for(lambda: self.kubectl("get", "nodes", "-o", "name").count("node/") == 3, "three Ready nodes")
         return self
@@ -300,6 +303,18 @@ SCENARIOS = {
             reason: Error
             startedAt: {{ $now | Quote }}
             finishedAt: {{ $now | Quote }}""",
+    ),
+    # The Secret a container's secretKeyRef names does not exist (pkg/kubelet/kuberuntime: ErrCreateContainerConfig
+    # with the secret manager's NotFound): the pod's ExternalSecret has not produced it.
+    "scenario-config-error": (
+        {"type": "Warning", "reason": "Failed", "message": "Error: CreateContainerConfigError"},
+        """ready: false
+        restartCount: 0
+        started: false
+        state:
+          waiting:
+            reason: CreateContainerConfigError
+            message: secret "{{ index $.metadata.labels "app" }}-hf-token" not found""",
     ),
     "scenario-probe-fails": (
         {"type": "Warning", "reason": "Unhealthy",

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Writes tests/golden/ (see tests/golden_renders.py): the examples and fixtures under their own names, plus
-each values document of a folder of recorded test renders (`--recorded DIR`, JSON files {values, extra}).
+each values document of a folder of recorded test renders (`--recorded DIR`, JSON files {values, extra}); or
+renders every case already there anew from its own values and arguments (`--refresh`), after a change that is
+meant to change renders.
 
     .venv/bin/python scripts/golden.py --write [--recorded DIR]
+    .venv/bin/python scripts/golden.py --refresh
 """
 
 from __future__ import annotations
@@ -15,16 +18,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from golden_renders import GOLDEN, example_documents, helm_template, normalised_objects, write_case
+from golden_renders import GOLDEN, cases, example_documents, helm_template, normalised_objects, write_case
 
 HELM = Path(__file__).resolve().parents[1] / ".tools" / "bin" / "helm3"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--write", action="store_true", required=True, help="Write tests/golden/ anew.")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", action="store_true", help="Write tests/golden/ anew.")
+    mode.add_argument("--refresh", action="store_true", help="Render every case in tests/golden/ anew.")
     parser.add_argument("--recorded", type=Path, help="A folder of recorded renders to add as cases.")
     options = parser.parse_args()
+    if options.refresh:
+        for name, case in cases().items():
+            write_case(
+                name,
+                case["values"],
+                case["args"],
+                normalised_objects(helm_template(HELM, case["values"], case["args"])),
+            )
+        print(f"rendered {len(cases())} cases in {GOLDEN} anew")
+        return
     GOLDEN.mkdir(exist_ok=True)
     for old in GOLDEN.glob("*.yaml"):
         old.unlink()

@@ -143,6 +143,7 @@ class Profile:
     generation_tokens: str
     ttft: str  # histogram of time to first token
     e2e: str  # histogram of request latency
+    itl: str  # histogram of the time between two tokens of a request
     labels: Callable[[str], str]  # the label set of the gauges, for a served model name
     drain_cuts: bool  # when the drain's time is up, streams in flight are cut with an error event
     draining_health: int  # what /health answers during the drain
@@ -153,6 +154,7 @@ class Profile:
     budget: Callable[[Settings, int, int | None, str], int]  # tokens to generate, or an ApiError
     # The label set of the request counters and histograms, where it differs from the gauges'.
     request_labels: Callable[[str], str] | None = None
+    aborted: str | None = None  # a counter of aborted requests, where the engine has one
     shapes: Shapes = Shapes()
     not_found: str = "The model `{model}` does not exist."  # {model}: asked for, {served}: the served name
     no_prompt: str = "prompt must be a string"  # a completion without a prompt
@@ -175,6 +177,7 @@ VLLM = Profile(
     generation_tokens="vllm:generation_tokens_total",
     ttft="vllm:time_to_first_token_seconds",
     e2e="vllm:e2e_request_latency_seconds",
+    itl="vllm:inter_token_latency_seconds",
     labels=lambda model: f'engine="0",model_name="{model}"',
     drain_cuts=True,
     draining_health=200,  # measured: /health stays 200 while vLLM drains, and new requests get 500
@@ -217,6 +220,8 @@ SGLANG = Profile(
     generation_tokens="sglang:generation_tokens_total",
     ttft="sglang:time_to_first_token_seconds",
     e2e="sglang:e2e_request_latency_seconds",
+    itl="sglang:inter_token_latency_seconds",
+    aborted="sglang:num_aborted_requests_total",  # metrics_collector.py:1960
     # The scheduler's gauges and the tokenizer's counters and histograms (observability/metrics_collector.py:
     # 1382-1392 and 1804-1811).
     labels=lambda model: f'engine_type="unified",model_name="{model}",moe_ep_rank="0",pp_rank="0",tp_rank="0"',
@@ -308,7 +313,10 @@ class Metrics:
             for name in (p.prompt_tokens, p.generation_tokens):
                 lines += [f"# TYPE {name.removesuffix('_total')} counter",
                           f"{name}{{{labels}}} {self.counters.get(name, 0):g}"]  # fmt: skip
-            for name in (p.ttft, p.e2e):
+            if p.aborted:
+                lines += [f"# TYPE {p.aborted.removesuffix('_total')} counter",
+                          f"{p.aborted}{{{labels}}} {self.counters.get(p.aborted, 0):g}"]  # fmt: skip
+            for name in (p.ttft, p.e2e, p.itl):
                 values = self.histograms.get(name, [])
                 lines.append(f"# TYPE {name} histogram")
                 for bound in self.BUCKETS:
@@ -479,6 +487,7 @@ class Handler(BaseHTTPRequestHandler):
         with m.lock:
             m.waiting -= 1
             m.running += 1
+        previous = start
         try:
             for i, token in enumerate(answer(prompt, wanted)):
                 if s.token_delay:
@@ -487,8 +496,12 @@ class Handler(BaseHTTPRequestHandler):
                     m.add(s.profile.success + "abort")
                     yield None
                     return
+                now = time.monotonic()
                 if i == 0:
-                    m.observe(s.profile.ttft, time.monotonic() - start)
+                    m.observe(s.profile.ttft, now - start)
+                else:  # every step of every request, streamed or not (the engines record it per step)
+                    m.observe(s.profile.itl, now - previous)
+                previous = now
                 m.add(s.profile.generation_tokens)
                 yield token
         finally:

@@ -257,6 +257,12 @@ class Metrics:
 
     def __init__(self, settings: Settings) -> None:
         self.lock = threading.Lock()
+        # Token histograms get TGI's 64 linear buckets up to their limit (router/src/server.rs, the exporter's
+        # buckets for tgi_request_input_length and tgi_request_generated_tokens); durations the ones above.
+        self.buckets: dict[str, tuple[float, ...]] = {
+            "tgi_request_input_length": tuple(settings.max_input_tokens / 64 * (i + 1) for i in range(64)),
+            "tgi_request_generated_tokens": tuple(settings.max_total_tokens / 64 * (i + 1) for i in range(64)),
+        }
         self.counters: dict[str, float] = {"tgi_request_count": 0, "tgi_request_success": 0}
         self.failures: dict[str, float] = {}
         self.running = 0
@@ -294,7 +300,7 @@ class Metrics:
                 lines += [f"# TYPE {name} gauge", f"{name} {value}"]
             for name, values in sorted(self.histograms.items()):
                 lines.append(f"# TYPE {name} histogram")
-                for bound in self.DURATION_BUCKETS:
+                for bound in self.buckets.get(name, self.DURATION_BUCKETS):
                     lines.append(f'{name}_bucket{{le="{bound:g}"}} {sum(v <= bound for v in values)}')
                 lines += [f'{name}_bucket{{le="+Inf"}} {len(values)}', f"{name}_sum {sum(values):g}",
                           f"{name}_count {len(values)}"]  # fmt: skip
@@ -517,6 +523,11 @@ class Handler(BaseHTTPRequestHandler):
             metrics.observe("tgi_request_duration", elapsed)
             metrics.observe("tgi_request_inference_duration", elapsed)
             metrics.observe("tgi_request_mean_time_per_token_duration", elapsed / max(len(generation.tokens), 1))
+            # Recorded with the ones above on every success (docs/source/reference/metrics.md): the simulator
+            # admits at once, so nothing queues.
+            metrics.observe("tgi_request_queue_duration", 0.0)
+            metrics.observe("tgi_request_generated_tokens", len(generation.tokens))
+            metrics.observe("tgi_request_input_length", generation.input_length)
 
     def _complete(self, generation: Generation) -> None:
         for _ in self._tokens(generation):

@@ -29,6 +29,7 @@ class Cause(Enum):
     UNSCHEDULABLE = "unschedulable"  # a cluster autoscaler may still add a node
     IMAGE_PULL = "image pull"  # a first pull error may be transient; BackOff is not
     PROBE = "probe"  # a readiness probe may fail a few times just after warm-up
+    SECRET = "secret"  # ESO retries: someone may be writing the secret into Vault right now
     OTHER = "other"
 
 

@@ -17,6 +17,7 @@ from workload.errors import ExitCode, run_tool
 from workload.helm import find_helm
 from workload.models.ml_inference_load import MlInferenceLoad
 from workload.models.ml_inference_load.rules import engine_of
+from workload.ops.external_secrets import secret_diagnosis
 from workload.ops.kube import Kubectl
 from workload.ops.phases import (
     Cause,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 UNSCHEDULABLE_GRACE_SECONDS = 120  # a cluster autoscaler may still be adding a GPU node
 PROBE_GRACE_SECONDS = 60  # six readiness periods of failures after "Connected" before calling it stuck
+SECRET_GRACE_SECONDS = 20  # ESO retries a failed sync after 1 s, 2 s, 4 s, ...: a secret written meanwhile is read
 _pause = time.sleep
 _clock = time.monotonic
 
@@ -217,7 +219,11 @@ def watch(
         on_progress(Progress(phase, log.detail(), elapsed))
         if phase is Phase.READY:
             return Outcome(True, phase, elapsed)
-        diagnosis = (pod_diagnosis(pod, events, engine) if pod else creation_diagnosis(events, engine)) or log.diagnosis
+        diagnosis = (
+            secret_diagnosis(kube, labels["app.kubernetes.io/instance"])
+            or (pod_diagnosis(pod, events, engine) if pod else creation_diagnosis(events, engine))
+            or log.diagnosis
+        )
         if diagnosis is None and pod is not None:
             diagnosis = stuck_diagnosis(pod, events, log, engine)
         if diagnosis and _fatal(diagnosis, pod, elapsed - first_seen.setdefault(diagnosis.problem, elapsed)):
@@ -236,6 +242,8 @@ def _fatal(diagnosis: Diagnosis, pod: dict[str, Any] | None, seen_for: float) ->
         return seen_for >= UNSCHEDULABLE_GRACE_SECONDS
     if diagnosis.cause is Cause.PROBE:
         return seen_for >= PROBE_GRACE_SECONDS
+    if diagnosis.cause is Cause.SECRET:
+        return seen_for >= SECRET_GRACE_SECONDS
     if diagnosis.cause is Cause.IMAGE_PULL and pod is not None:
         waiting = container_state(pod).get("waiting") or {}
         return waiting.get("reason") != "ErrImagePull"  # a first pull error may be transient; BackOff is not

@@ -12,6 +12,7 @@ from workload.engines import DEFAULT_ENGINE
 from workload.engines import engine as engine_named
 from workload.engines.base import Engine
 from workload.errors import ClusterError
+from workload.ops.external_secrets import check_external_secrets
 from workload.ops.kube import Kubectl, container_env, container_spec, secret_value
 from workload.ops.phases import Phase, condition, read_log
 
@@ -47,7 +48,12 @@ def check_model_loaded(kube: Kubectl, deployment: dict[str, Any], engine: Engine
     if not pods:
         return Check("model loaded", False, "no pod", "kubectl describe deployment")
     pod = pods[-1]["metadata"]["name"]
-    log = read_log(kube.logs(pod).splitlines(), engine)
+    try:
+        text = kube.logs(pod)
+    except ClusterError as error:  # a container that never started (its Secret missing) has no log
+        return Check("model loaded", False, f"pod/{pod} has no log: {error}",
+                     f"kubectl -n {kube.namespace} describe pod {pod}")  # fmt: skip
+    log = read_log(text.splitlines(), engine)
     if log.diagnosis:
         return Check(
             "model loaded", False, f"{log.diagnosis.problem} ({log.diagnosis.evidence[:120]})", log.diagnosis.fix
@@ -172,7 +178,7 @@ def verify(kube: Kubectl, release: str, url: str | None = None, gateway_url: str
         deployment = find_deployment(kube, release)
     except ClusterError as error:
         return [Check("rollout", False, f"cannot read the cluster: {error}", "kubectl config current-context")]
-    checks = [check_rollout(deployment, release, kube.namespace)]
+    checks = [check_rollout(deployment, release, kube.namespace), *check_external_secrets(kube, release)]
     if deployment is None:
         names = http_check_names(engine_named(DEFAULT_ENGINE))
         return checks + _skipped(["model loaded", *names, "gateway"], "no Deployment")

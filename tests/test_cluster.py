@@ -27,7 +27,6 @@ from typer.testing import CliRunner
 
 from conftest import CHART, EXAMPLES, FIXTURES, crds_dir, helm_path, missing
 from controlplane import KUBERNETES_VERSIONS, ControlPlane, build, missing_tools
-from custom_metrics import custom_metrics_api, host_address
 from model_metadata import LLAMA_70B, LLAMA_70B_TOTAL_SIZE, QWEN_05B, QWEN_05B_TOTAL_SIZE, model_folder
 from oci_registry import KEY_NAME, Keyrings, oci_registry, signing_key
 from recordings import RECORDINGS, recording
@@ -36,7 +35,6 @@ from simulated import simulated
 from workload import __version__
 from workload.cli import app
 from workload.engines import DEFAULT_ENGINE, engine, engine_names
-from workload.engines.tgi.check import Check
 from workload.engines.tgi.simulator import Settings
 from workload.ops.kube import Kubectl
 from workload.ops.phases import pod_diagnosis
@@ -686,52 +684,3 @@ def test_verify_reads_the_hpa_the_real_controller_runs(
     assert "tgi_active_requests" in check.detail  # the controller names the metric it could not get
     assert "prometheus-adapter" in check.hint
     helm(crds, "helm4", "uninstall", "qwen-small", "-n", "hpa", "--wait", "--timeout", "60s")
-
-
-def test_the_real_hpa_scales_out_on_active_requests_and_in_after_the_window(
-    crds: ControlPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The HPA the chart renders, driven by the real HPA controller through a custom metrics API registered
-    with the API server (tests/custom_metrics.py, standing in for prometheus-adapter): 20 active requests
-    per pod against a target of 8 scales out to maxReplicas; at 1 it scales back in, but not before the
-    scale-down window (the startup budget, 60 s here) has passed."""
-    address = host_address()
-    if address is None:
-        pytest.skip("this machine has no non-loopback address for the aggregator to reach a metrics API on")
-    ns = "hpa-scaling"
-    extra = ("monitoring:\n  serviceMonitor:\n    enabled: true\nhealthCheck:\n  startupTimeoutSeconds: 60\n"
-             "scaling:\n  autoscaling:\n    enabled: true\n    engine: hpa\n    maxReplicas: 2\n")  # fmt: skip
-    helm(crds, "helm4", "install", "qwen-small", str(CHART), "-n", ns, "--create-namespace", "-f",
-         str(values_file(tmp_path, extra)), "--wait", "--timeout", "90s")  # fmt: skip
-
-    def pods(namespace: str, selector: str) -> list[str]:
-        return [p["metadata"]["name"] for p in objects(crds, "pods", namespace, selector)]
-
-    def replicas() -> int:
-        return int(
-            json.loads(crds.kubectl("get", "deployment", "qwen-small", "-n", ns, "-o", "json"))["spec"]["replicas"]
-        )
-
-    with custom_metrics_api(crds.kubectl, crds.pki / "apiserver.crt", crds.pki / "apiserver.key", address,
-                            pods) as metrics:  # fmt: skip
-        crds.wait_for(lambda: "True" in crds.kubectl("get", "apiservice", "v1beta1.custom.metrics.k8s.io", "-o",
-                                                     "jsonpath={.status.conditions[?(@.type=='Available')].status}"),
-                      "the custom metrics API to be available")  # fmt: skip
-        metrics.value = "20"
-        crds.wait_for(lambda: replicas() == 2, "the HPA to scale out to maxReplicas", timeout=90)
-        assert any("tgi_active_requests?labelSelector=" in r for r in metrics.requests)
-        monkeypatch.setenv("KUBECONFIG", str(crds.kubeconfig()))
-        kube = Kubectl(ns)
-        deployment = find_deployment(kube, "qwen-small")
-        assert deployment is not None
-        crds.wait_for(lambda: (check_autoscaler(kube, deployment) or Check("", False, "")).ok, "verify's reading")
-        reading = check_autoscaler(kube, deployment)
-        assert reading is not None
-        assert reading.detail.startswith("hpa/qwen-small reads tgi_active_requests = 20; ")
-        crds.wait_for(lambda: len([p for p in objects(crds, "pods", ns, "app=qwen-small")
-                                   if p["status"].get("phase") == "Running"]) == 2, "two running pods")  # fmt: skip
-        metrics.value = "1"
-        lowered = time.monotonic()
-        crds.wait_for(lambda: replicas() == 1, "the HPA to scale back in", timeout=180)
-        assert time.monotonic() - lowered >= 55, "scaled in before the scale-down window (60 s) had passed"
-    helm(crds, "helm4", "uninstall", "qwen-small", "-n", ns, "--wait", "--timeout", "60s")

@@ -219,11 +219,13 @@ def watch(
         on_progress(Progress(phase, log.detail(), elapsed))
         if phase is Phase.READY:
             return Outcome(True, phase, elapsed)
-        diagnosis = (
-            secret_diagnosis(kube, labels["app.kubernetes.io/instance"])
-            or (pod_diagnosis(pod, events, engine) if pod else creation_diagnosis(events, engine))
-            or log.diagnosis
-        )
+        diagnosis = (pod_diagnosis(pod, events, engine) if pod else creation_diagnosis(events, engine)) or log.diagnosis
+        if (
+            pod is not None
+            and (container_state(pod).get("waiting") or {}).get("reason") == "CreateContainerConfigError"
+        ):
+            # Most often the Secret an ExternalSecret has not produced: ESO's reason, when the release has one.
+            diagnosis = secret_diagnosis(kube, labels["app.kubernetes.io/instance"]) or diagnosis
         if diagnosis is None and pod is not None:
             diagnosis = stuck_diagnosis(pod, events, log, engine)
         if diagnosis and _fatal(diagnosis, pod, elapsed - first_seen.setdefault(diagnosis.problem, elapsed)):

@@ -50,35 +50,31 @@ def failure(external_secret: dict[str, Any], events: list[dict[str, Any]]) -> st
     return f"externalsecret/{name} is not Ready: {where}: {cause}"
 
 
-def release_external_secrets(kube: Kubectl, release: str) -> list[tuple[str, str | None, bool]]:
-    """Each ExternalSecret of the release: its name, why it is not Ready (None: it is), and whether ESO has
-    said why (a failed sync) rather than not having synced it yet. None at all without ESO's CRDs."""
+def release_external_secrets(kube: Kubectl, release: str) -> list[tuple[str, str | None]]:
+    """Each ExternalSecret of the release: its name, and why it is not Ready (None: it is). None at all
+    without ESO's CRDs."""
     labels = {"app.kubernetes.io/instance": release, "app.kubernetes.io/name": CHART_NAME}
     try:
         found = kube.find("externalsecrets", labels)
     except ClusterError:  # ESO's CRDs are not installed: the chart renders no ExternalSecret for such a cluster
         return []
-    result = []
-    for external_secret in found:
-        name = external_secret["metadata"]["name"]
-        events = kube.events_for("ExternalSecret", name)
-        said = any(FAILED.search(e.get("message", "")) for e in events if e.get("type") == "Warning")
-        result.append((name, failure(external_secret, events), said))
-    return result
+    return [(es["metadata"]["name"], failure(es, kube.events_for("ExternalSecret", es["metadata"]["name"])))
+            for es in found]  # fmt: skip
 
 
 def check_external_secrets(kube: Kubectl, release: str) -> list[Check]:
     """One `secrets` check per ExternalSecret of the release (none when the chart renders none)."""
     return [Check("secrets", True, f"externalsecret/{name}: synced") if problem is None
             else Check("secrets", False, problem, f"kubectl -n {kube.namespace} describe externalsecret {name}")
-            for name, problem, _ in release_external_secrets(kube, release)]  # fmt: skip
+            for name, problem in release_external_secrets(kube, release)]  # fmt: skip
 
 
 def secret_diagnosis(kube: Kubectl, release: str) -> Diagnosis | None:
-    """The first ExternalSecret of the release that ESO failed to sync, as `deploy` reports it: the pod cannot
-    start without its Secret, and this is why there is none."""
-    for _, problem, said in release_external_secrets(kube, release):
-        if problem is not None and said:
+    """Why the container's Secret is missing (`deploy` asks when the kubelet cannot configure the container):
+    the first ExternalSecret of the release that is not Ready. Until ESO has tried, it says so, and deploy's
+    grace lets ESO's answer replace it."""
+    for _, problem in release_external_secrets(kube, release):
+        if problem is not None:
             return Diagnosis(problem, "write the secret at that path and property in Vault, or correct the values "
                              "field named", cause=Cause.SECRET)  # fmt: skip
     return None

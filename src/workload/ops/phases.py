@@ -127,10 +127,10 @@ def pod_phase(pod: dict[str, Any] | None, events: list[dict[str, Any]], log: Log
     status = _container_status(pod)
     if status.get("ready"):
         return Phase.READY
-    waiting = container_state(pod).get("waiting") or {}
-    if waiting.get("reason") == "CreateContainerConfigError":  # pulled; the kubelet cannot build its config
+    state = container_state(pod)
+    if (state.get("waiting") or {}).get("reason") == "CreateContainerConfigError":  # pulled; no config for it
         return Phase.STARTING
-    if not container_state(pod).get("running") and not crash_looping(pod):
+    if not state.get("running") and not crash_looping(pod):
         return Phase.PULLING_IMAGE
     # Running, or restarting after a crash (then the phase is where the last run's log stopped). Only
     # the kubelet's Ready makes it ready: a log that says "Connected" is at most warming up.

@@ -58,8 +58,8 @@ def wait_established(plane: ControlPlane, *crds: str) -> None:
     plane.wait_for(lambda: all(established(crd) for crd in crds), f"the CRDs {', '.join(crds)}")
 
 
-def http_json(url: str, data: bytes | None = None, timeout: float = 10) -> Any:
-    with DIRECT.open(urllib.request.Request(url, data=data), timeout=timeout) as response:
+def http_json(url: str, timeout: float = 10) -> Any:
+    with DIRECT.open(url, timeout=timeout) as response:
         return json.load(response)
 
 
@@ -163,10 +163,6 @@ spec:
         self._write(self._config() or {})
         with DIRECT.open(urllib.request.Request(f"{self.url}/-/reload", data=b""), timeout=30) as response:
             assert response.status == 200
-
-    def targets(self) -> list[dict[str, Any]]:
-        active: list[dict[str, Any]] = http_json(f"{self.url}/api/v1/targets?state=active")["data"]["activeTargets"]
-        return active
 
     def query(self, expr: str, at: float | None = None) -> list[tuple[dict[str, str], float]]:
         """An instant query: each series' labels and value."""

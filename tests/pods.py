@@ -176,7 +176,6 @@ class Kubelet:
     workdir: Path
     namespaces: set[str] = field(default_factory=set)
     pods: dict[str, PodProcess] = field(default_factory=dict)  # by namespace/name
-    exited: dict[str, int] = field(default_factory=dict)  # namespace/name -> exit code of a stopped pod
     waiting: dict[str, str] = field(default_factory=dict)  # namespace/name -> the Secret it waits for
     _stopping: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -212,7 +211,7 @@ class Kubelet:
             self.error = error
         finally:
             for key in list(self.pods):
-                self.exited[key] = self.pods.pop(key).stop() or 0
+                self.pods.pop(key).stop()
 
     def _sync(self) -> None:
         running: dict[str, dict[str, Any]] = {}
@@ -222,7 +221,7 @@ class Kubelet:
                 if status.get("phase") == "Running" and status.get("podIP") and "deletionTimestamp" not in meta:
                     running[f"{meta['namespace']}/{meta['name']}"] = pod
         for key in [k for k in self.pods if k not in running]:
-            self.exited[key] = self.pods.pop(key).stop() or 0
+            self.pods.pop(key).stop()
         for key, pod in running.items():
             if key not in self.pods:
                 try:
@@ -286,4 +285,6 @@ class Kubelet:
             if len(mine) == count and all(pod.listening() for pod in mine):
                 return mine
             time.sleep(0.2)
-        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {count} pod processes in {namespace}")
+        waits = {k: why for k, why in self.waiting.items() if k.startswith(namespace + "/") and k not in self.pods}
+        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {count} pod processes in {namespace}"
+                             + (f"; not started: {waits}" if waits else ""))  # fmt: skip

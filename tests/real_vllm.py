@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import container, missing
+from pods import container_env, path_mapper
 from test_simulator import call
 from workload.paths import REPO_ROOT
 
@@ -71,20 +72,8 @@ def launch_of(docs: list[dict[str, Any]], *, model: Path, port: int, volumes: Pa
     mounts = {m["mountPath"]: volumes / m["name"] for m in c["volumeMounts"] if m["mountPath"] != "/dev/shm"}
     for folder in mounts.values():
         folder.mkdir(parents=True, exist_ok=True)
-
-    def local(value: str) -> str:
-        for path, folder in mounts.items():
-            if value == path or value.startswith(path + "/"):
-                return str(folder) + value[len(path) :]
-        return value
-
-    env: dict[str, str] = {}
-    for item in c["env"]:
-        if "value" in item:
-            env[item["name"]] = local(str(item["value"]))
-        else:
-            ref = item["valueFrom"]["secretKeyRef"]  # the kubelet's part: the Secret's value, never a literal
-            env[item["name"]] = secrets[ref["name"]][ref["key"]]
+    # The kubelet's part: literal values with their paths made local, a secretKeyRef's value from the Secret.
+    env = container_env(c, path_mapper(mounts), lambda name, key: secrets[name][key])
     env["VLLM_CPU_KVCACHE_SPACE"] = CPU_KV_CACHE_GIB
     return Launch(args, env)
 

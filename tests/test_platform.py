@@ -78,19 +78,21 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         plane.stop()
 
 
-def values_for(engine: str, tmp_path: Path, name: str) -> Path:
-    """The least a team writes, with the simulator, monitoring, the dashboard and KEDA autoscaling on."""
-    path = tmp_path / f"{name}.yaml"
+def named_values(folder: Path, name: str, extra: str) -> Path:
+    """The least a team writes (examples/minimal.yaml) as release `name`, with `extra` after it."""
+    path = folder / f"{name}.yaml"
     minimal = (EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")
-    path.write_text(
-        minimal.replace("serviceName: qwen-small", f"serviceName: {name}")
-        + f"inference:\n  engine: {engine}\nsimulator:\n  enabled: true\n  tokenDelayMs: {TOKEN_DELAY_MS}\n"
+    path.write_text(minimal.replace("serviceName: qwen-small", f"serviceName: {name}") + extra, encoding="utf-8")
+    return path
+
+
+def values_for(engine: str, folder: Path, name: str, autoscaling: str = "    engine: keda\n", extra: str = "") -> Path:
+    """With the simulator, monitoring, the dashboard and autoscaling on (KEDA unless `autoscaling` says)."""
+    return named_values(folder, name,
+        f"inference:\n  engine: {engine}\nsimulator:\n  enabled: true\n  tokenDelayMs: {TOKEN_DELAY_MS}\n"
         f"monitoring:\n  serviceMonitor:\n    enabled: true\n    interval: {SCRAPE}\n    scrapeTimeout: {SCRAPE}\n"
         "  grafanaDashboard:\n    enabled: true\n"
-        "scaling:\n  autoscaling:\n    enabled: true\n    engine: keda\n",
-        encoding="utf-8",
-    )  # fmt: skip
-    return path
+        f"scaling:\n  autoscaling:\n    enabled: true\n{autoscaling}{extra}")  # fmt: skip
 
 
 def manifest(plane: ControlPlane, helm_name: str, release: str, namespace: str) -> list[dict[str, Any]]:
@@ -244,11 +246,10 @@ def scale_on_requests(platform: Platform, tmp_path: Path, engine_name: str, helm
     ns, name = f"{scaler}-{engine_name}", "scaled"
     target, most, window = 2, 3, 60  # active requests per pod; maxReplicas; the startup budget = scale-in window
     (folder := tmp_path / ns).mkdir()
-    values = values_for(engine_name, folder, name)
-    values.write_text(values.read_text(encoding="utf-8").replace("    engine: keda\n", (
+    values = values_for(engine_name, folder, name, (
         f"    engine: {scaler}\n    maxReplicas: {most}\n    targetActiveRequests: {target}\n"
-        f"    pollingIntervalSeconds: 5\n    prometheusAddress: {platform.prometheus.url}\n"))
-        + f"healthCheck:\n  startupTimeoutSeconds: {window}\n", encoding="utf-8")  # fmt: skip
+        f"    pollingIntervalSeconds: 5\n    prometheusAddress: {platform.prometheus.url}\n"),
+        f"healthCheck:\n  startupTimeoutSeconds: {window}\n")  # fmt: skip
     plane.kubectl("create", "namespace", ns)
     platform.kubelet.namespaces.add(ns)
     helm(plane, helm_name, "install", name, str(CHART), "-n", ns, "-f", str(values), "--wait", "--timeout", "90s")
@@ -323,13 +324,8 @@ def test_every_engine_scales_on_its_own_requests_with_keda_and_with_prometheus_a
 
 
 def secret_values(tmp_path: Path, name: str, hf_path: str, api_property: str = "value") -> Path:
-    path = tmp_path / f"{name}.yaml"
-    minimal = (EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")
-    path.write_text(minimal.replace("serviceName: qwen-small", f"serviceName: {name}")
-                    + f"simulator:\n  enabled: true\nvault:\n  hfTokenPath: {hf_path}\n"
-                    f"apiKey:\n  vaultPath: ml-team/{name}/api-key\n  vaultProperty: {api_property}\n",
-                    encoding="utf-8")  # fmt: skip
-    return path
+    return named_values(tmp_path, name, f"simulator:\n  enabled: true\nvault:\n  hfTokenPath: {hf_path}\n"
+                        f"apiKey:\n  vaultPath: ml-team/{name}/api-key\n  vaultProperty: {api_property}\n")  # fmt: skip
 
 
 def secret_data(plane: ControlPlane, ns: str, name: str) -> dict[str, str]:

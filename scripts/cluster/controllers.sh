@@ -33,7 +33,7 @@ source_of() { # module@version -> its source folder in the module cache (downloa
 # built as the main module from a writable copy of its source, with its own go.mod and go.sum.
 # DROP_LOCAL_REPLACES=1: its replaces of sibling modules with folders the module zip lacks are dropped, so it
 # builds against the published versions it requires; -mod=mod adds their missing go.sum lines, each checked
-# against the checksum database.
+# against the checksum database. TAGS: build tags (each controller's own, documented upstream).
 build_as_main() { # module version out package... -> binaries in $out/bin, named after each package's folder
   local module="$1" version="$2" out="$3" work source pkg name mod=()
   shift 3
@@ -48,16 +48,19 @@ build_as_main() { # module version out package... -> binaries in $out/bin, named
   for pkg in "$@"; do
     name="${pkg##*/}"
     [ "$pkg" = "." ] && name="${module##*/}"
-    (cd "$work" && go build "${mod[@]}" -trimpath -ldflags "-s -w ${LDFLAGS:-}" -o "$out/bin.tmp/$name" "$pkg")
+    (cd "$work" && go build "${mod[@]}" -tags "${TAGS:-}" -trimpath -ldflags "-s -w ${LDFLAGS:-}" -o "$out/bin.tmp/$name" "$pkg")
   done
   rm -rf "$work" "$out/bin" && mv "$out/bin.tmp" "$out/bin"
 }
 
+# Prometheus with Kubernetes service discovery only (and the static, file and HTTP ones it always keeps):
+# the operator's configuration uses no other, and the cloud SDKs of the rest were half of the cold build.
+# The tags are Prometheus' own (its README's "Service discovery plugins", plugins/plugin_*.go).
 build_prometheus() {
-  local out="$cache/prometheus-v$prometheus_version"
+  local out="$cache/prometheus-v$prometheus_version-kubernetes-sd"
   local minor="${prometheus_version#0.}" # 316.0 -> 3.16.0
   [ -x "$out/bin/prometheus" ] || LDFLAGS="-X github.com/prometheus/common/version.Version=3.${minor:1}" \
-    build_as_main github.com/prometheus/prometheus "$prometheus_version" "$out" ./cmd/prometheus
+    TAGS=remove_all_sd,enable_kubernetes_sd build_as_main github.com/prometheus/prometheus "$prometheus_version" "$out" ./cmd/prometheus
   echo "prometheus $out/bin $(source_of "github.com/prometheus/prometheus@v$prometheus_version")"
 }
 
@@ -99,10 +102,12 @@ build_external_secrets() {
 
 # Vault's go.mod replaces its api and sdk modules with folders of its repository (./api, ./sdk) that the
 # module zip lacks: it builds against the published api v1.22.0 and sdk v0.20.0 it requires instead (for
-# 1.21.1 they are what its folders held; 1.21.4's folders differ from every published sdk).
+# 1.21.1 they are what its folders held; 1.21.4's folders differ from every published sdk). Built minimal
+# (Vault's own `minimal` tag, its Makefile's BUILD_MINIMAL: core features only), which keeps the KV engine
+# (helper/builtinplugins/registry.go) and drops the cloud and database plugins the suite never mounts.
 build_vault() {
-  local out="$cache/vault-v$vault_version"
-  [ -x "$out/bin/vault" ] || DROP_LOCAL_REPLACES=1 build_as_main github.com/hashicorp/vault "$vault_version" "$out" .
+  local out="$cache/vault-v$vault_version-minimal"
+  [ -x "$out/bin/vault" ] || DROP_LOCAL_REPLACES=1 TAGS=minimal build_as_main github.com/hashicorp/vault "$vault_version" "$out" .
   echo "vault $out/bin $(source_of "github.com/hashicorp/vault@v$vault_version")"
 }
 

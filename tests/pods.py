@@ -3,7 +3,8 @@ kwok plays the kubelet's API side (the pod is scheduled, gets an IP from kwok's 
 Ready), and this module runs the pod's container as a local process in a network namespace of its own that
 holds the pod's IP, as a CNI plugin would give it. The container's command line, port and environment go
 unchanged; only its volumes become local folders (the ConfigMap's files written out, emptyDirs empty) and
-the paths into them are rewritten, as tests/real_vllm.py does for the real vLLM.
+the paths into them are rewritten. A container that names no command runs its image's entry point: the test
+registers one per image (an Entrypoint: tests/real_vllm.py's runs `vllm serve` from vLLM's CPU wheel).
 
 How traffic reaches a pod: every pod gets a veth pair, the pod's end (eth0) holding the pod IP as a /32 and
 the host's end a link-local address; the host routes the pod IP to its veth. So Prometheus, KEDA and the
@@ -18,6 +19,7 @@ the veth and its route go with the namespace's last process.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -60,6 +62,22 @@ def _ip(*batch: str, netns_pid: int | None = None) -> None:
         raise RuntimeError(f"ip {' / '.join(batch)}: {result.stderr.strip()}")
 
 
+@dataclass(frozen=True)
+class Entrypoint:
+    """An image's ENTRYPOINT as a local program: `command` turns the container's args into the command line,
+    and `env` is added to the container's environment (what this machine needs and a GPU node would not)."""
+
+    command: Callable[[list[str]], list[str]]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def image_repository(image: str) -> str:
+    """`registry:5000/vllm/vllm-openai:v0.32.0@sha256:...` -> `registry:5000/vllm/vllm-openai`."""
+    name = image.split("@", 1)[0]
+    head, _, tail = name.rpartition("/")
+    return f"{head}/{tail.split(':', 1)[0]}" if head else tail.split(":", 1)[0]
+
+
 class SecretMissing(Exception):
     """A secretKeyRef the kubelet cannot resolve yet (its messages, pkg/kubelet/kubelet_pods.go)."""
 
@@ -95,6 +113,10 @@ class PodProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.container.pid, signal.SIGKILL)
                 code = self.container.wait(10)
+            # What is left of the container goes with it, as its cgroup does: a child still exiting (the real
+            # vLLM's engine core) would keep the network namespace, and its veth, after the pod is gone.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.container.pid, signal.SIGKILL)
         if self.holder.poll() is None:
             self.holder.kill()
         self.holder.wait(10)
@@ -123,7 +145,8 @@ def pod_network(ip: str) -> subprocess.Popen[bytes]:
             f"addr add {HOST_SIDE}/32 dev {host}", f"link set {host} up")  # fmt: skip
         _ip("link set lo up", f"addr add {ip}/32 dev {pod}", f"link set {pod} up",
             f"route add {HOST_SIDE}/32 dev {pod} scope link", netns_pid=holder.pid)  # fmt: skip
-        _ip(f"route add {ip}/32 dev {host} src {HOST_SIDE}")
+        # replace: a pod IP kwok hands out again may still be routed to a namespace the kernel is tearing down
+        _ip(f"route replace {ip}/32 dev {host} src {HOST_SIDE}")
     except RuntimeError:
         holder.kill()
         holder.wait(10)
@@ -175,6 +198,7 @@ class Kubelet:
     pki: Path  # ca.crt, admin.crt, admin.key
     workdir: Path
     namespaces: set[str] = field(default_factory=set)
+    entrypoints: dict[str, Entrypoint] = field(default_factory=dict)  # by image repository
     pods: dict[str, PodProcess] = field(default_factory=dict)  # by namespace/name
     waiting: dict[str, str] = field(default_factory=dict)  # namespace/name -> the Secret it waits for
     _stopping: threading.Event = field(default_factory=threading.Event)
@@ -258,9 +282,17 @@ class Kubelet:
 
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                **container_env(container, local, secret, pod)}  # fmt: skip
-        command = [local(str(a)) for a in container.get("command", []) + container.get("args", [])]
-        if command and command[0] in ("python3", "python"):  # the image's Python; the simulators need stdlib only
-            command[0] = sys.executable
+        args = [local(str(a)) for a in container.get("args", [])]
+        if "command" in container:
+            command = [local(str(a)) for a in container["command"]] + args
+            if command[0] in ("python3", "python"):  # the image's Python; the simulators need stdlib only
+                command[0] = sys.executable
+        else:  # the image's own entry point
+            repository = image_repository(container["image"])
+            if repository not in self.entrypoints:
+                raise ValueError(f"pod {meta['name']}: the test kubelet has no entry point for {repository}")
+            entrypoint = self.entrypoints[repository]
+            command, env = entrypoint.command(args), env | entrypoint.env
         holder = pod_network(pod["status"]["podIP"])
         log = folder / "container.log"
         with log.open("wb") as out:

@@ -1,4 +1,5 @@
-"""A real vLLM server (vLLM's CPU wheel) started from the chart's own command line, for tests/test_real_vllm.py.
+"""A real vLLM server (vLLM's CPU wheel) started from the chart's own command line, for tests/test_real_vllm.py
+(a local process) and tests/test_platform.py (a pod process of the test kubelet, through `entrypoint`).
 
 The chart renders the pod; this module turns the rendered container into a local process, substituting only
 what a pod has and a test machine does not: the model folder (a tiny model written on the spot, since the
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import container, missing
-from pods import container_env, path_mapper
+from pods import Entrypoint, container_env, path_mapper
 from test_simulator import call
 from workload.paths import REPO_ROOT
 
@@ -54,6 +55,27 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def local_args(args: list[str], model: Path) -> list[str]:
+    """The chart's args with this machine's substitutions: the local model for the Hub id (vLLM's positional
+    argument, first), and float32."""
+    return [str(model), *args[1:], "--dtype", "float32"]
+
+
+def serve_command(args: list[str]) -> list[str]:
+    """`vllm serve ARGS` as the image runs it, from the CPU wheel (engine_side/vllm_serve.py)."""
+    return [str(engine_python()), str(ENGINE_SIDE / "vllm_serve.py"), *args]
+
+
+CPU_ENV = {"VLLM_CPU_KVCACHE_SPACE": CPU_KV_CACHE_GIB}  # what the CPU backend needs and a GPU node does not
+
+
+def entrypoint(model: Path) -> Entrypoint:
+    """The vLLM image's entry point serving `model`, for the platform tests' kubelet (tests/pods.py): the pod's
+    rendered args and environment go to `vllm serve` as they are, but for the substitutions above; its
+    volumes and Secrets are the kubelet's."""
+    return Entrypoint(lambda args: serve_command(local_args(args, model)), CPU_ENV)
+
+
 @dataclass(frozen=True)
 class Launch:
     args: list[str]
@@ -65,17 +87,14 @@ def launch_of(docs: list[dict[str, Any]], *, model: Path, port: int, volumes: Pa
     """The rendered container as a local command line and environment, with the substitutions above."""
     c = container(docs)
     assert c.get("command") is None, "vLLM's image entry point is `vllm serve`: the chart renders args only"
-    args = [str(a) for a in c["args"]]
-    args[0] = str(model)  # the model is vLLM's positional argument, first
+    args = local_args([str(a) for a in c["args"]], model)
     args[args.index("--port") + 1] = str(port)
-    args += ["--dtype", "float32"]
     mounts = {m["mountPath"]: volumes / m["name"] for m in c["volumeMounts"] if m["mountPath"] != "/dev/shm"}
     for folder in mounts.values():
         folder.mkdir(parents=True, exist_ok=True)
     # The kubelet's part: literal values with their paths made local, a secretKeyRef's value from the Secret.
     env = container_env(c, path_mapper(mounts), lambda name, key: secrets[name][key])
-    env["VLLM_CPU_KVCACHE_SPACE"] = CPU_KV_CACHE_GIB
-    return Launch(args, env)
+    return Launch(args, env | CPU_ENV)
 
 
 @dataclass
@@ -106,7 +125,7 @@ def running(launch: Launch, log: Path) -> Iterator[Server]:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **launch.env}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(engine_python()), str(ENGINE_SIDE / "vllm_serve.py"), *launch.args],
+            serve_command(launch.args),
             env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=log.parent,
         )  # fmt: skip
     server = Server(f"http://127.0.0.1:{port}", process, log, launch)

@@ -4,8 +4,9 @@ PromQL the chart renders (the ScaledObject's triggers, the Grafana dashboard's p
 real Prometheus against those series, for every engine, on Helm 3 and Helm 4.
 
 Pods are local processes (tests/pods.py): kwok makes them Running with an IP from its --cidr, and each runs
-its container's command in a network namespace holding that IP. The controllers are built from their Go
-modules (scripts/cluster/controllers.sh, cached outside the repository).
+its container's command in a network namespace holding that IP; the real vLLM's pod runs its image's entry
+point from vLLM's CPU wheel (tests/real_vllm.py). The controllers are built from their Go modules
+(scripts/cluster/controllers.sh, cached outside the repository).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import base64
 import json
 import math
 import re
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ from conftest import CHART, EXAMPLES, helm_path, missing
 from controlplane import KUBERNETES_VERSIONS, ControlPlane, missing_tools
 from platform_controllers import DIRECT, Keda, Prometheus, PrometheusAdapter, Secrets, controllers
 from pods import Kubelet, missing_network_tools
+from real_vllm import START_BUDGET_SECONDS, entrypoint, write_tiny_model
 from test_cluster import helm
 from workload.cli import app
 from workload.engines import engine, engine_names
@@ -86,10 +90,12 @@ def named_values(folder: Path, name: str, extra: str) -> Path:
     return path
 
 
-def values_for(engine: str, folder: Path, name: str, autoscaling: str = "    engine: keda\n", extra: str = "") -> Path:
-    """With the simulator, monitoring, the dashboard and autoscaling on (KEDA unless `autoscaling` says)."""
-    return named_values(folder, name,
-        f"inference:\n  engine: {engine}\nsimulator:\n  enabled: true\n  tokenDelayMs: {TOKEN_DELAY_MS}\n"
+def values_for(engine: str, folder: Path, name: str, autoscaling: str = "    engine: keda\n", extra: str = "",
+               *, inference: str = "", simulator: bool = True) -> Path:  # fmt: skip
+    """With the simulator (unless not `simulator`), monitoring, the dashboard and autoscaling on (KEDA unless
+    `autoscaling` says); `inference` adds lines under `inference:`."""
+    simulated = f"simulator:\n  enabled: true\n  tokenDelayMs: {TOKEN_DELAY_MS}\n" if simulator else ""
+    return named_values(folder, name, f"inference:\n  engine: {engine}\n{inference}{simulated}"
         f"monitoring:\n  serviceMonitor:\n    enabled: true\n    interval: {SCRAPE}\n    scrapeTimeout: {SCRAPE}\n"
         "  grafanaDashboard:\n    enabled: true\n"
         f"scaling:\n  autoscaling:\n    enabled: true\n{autoscaling}{extra}")  # fmt: skip
@@ -119,18 +125,36 @@ def rendered_queries(docs: list[dict[str, Any]], namespace: str, service: str) -
     return queries
 
 
+MODEL, PROMPT = "Qwen/Qwen2.5-0.5B-Instruct", "Kubernetes is"
+NO_EOS = {"ignore_eos": True}  # vLLM's and SGLang's: the real vLLM's tiny model (random weights) ends answers early
+
+
 class Load:
     """Requests through the engine's real client (text-generation for TGI, openai for vLLM and SGLang)."""
 
     def __init__(self, engine: str, url: str) -> None:
         self.engine, self.url = engine, url
 
+    def _openai(self) -> openai.OpenAI:
+        return openai.OpenAI(base_url=self.url + "/v1", api_key="unused", max_retries=0, timeout=120)
+
     def request(self, tokens: int) -> None:
         if self.engine == "tgi":
-            text_generation.Client(self.url, timeout=120).generate("Kubernetes is", max_new_tokens=tokens)
+            text_generation.Client(self.url, timeout=120).generate(PROMPT, max_new_tokens=tokens)
         else:
-            client = openai.OpenAI(base_url=self.url + "/v1", api_key="unused", max_retries=0, timeout=120)
-            client.completions.create(model="Qwen/Qwen2.5-0.5B-Instruct", prompt="Kubernetes is", max_tokens=tokens)
+            self._openai().completions.create(model=MODEL, prompt=PROMPT, max_tokens=tokens, extra_body=NO_EOS)
+
+    def hold(self, tokens: int, release: threading.Event) -> bool:
+        """A streamed request of up to `tokens`, in flight until `release` is set (then the client hangs up,
+        and the engine aborts it); whether it was still in flight then."""
+        if self.engine == "tgi":
+            tgi = text_generation.Client(self.url, timeout=120).generate_stream(PROMPT, max_new_tokens=tokens)
+            with closing(tgi):
+                return any(release.is_set() for _ in tgi)
+        stream = self._openai().completions.create(model=MODEL, prompt=PROMPT, max_tokens=tokens, stream=True,
+                                                   extra_body=NO_EOS)  # fmt: skip
+        with stream:
+            return any(release.is_set() for _ in stream)
 
 
 def scrape(url: str) -> dict[str, float]:
@@ -149,77 +173,39 @@ def gauge(series: dict[str, float], name: str) -> float:
     return sum(v for k, v in series.items() if re.fullmatch(rf"{re.escape(name)}(\{{.*\}})?", k))
 
 
-def direct_value(query: str, series: dict[str, float]) -> float | None:
+def direct_value(query: str, value_of: Callable[[str], float]) -> float | None:
     """What a gauge-only trigger or panel query evaluates to on one pod's own numbers (sum, avg, count and
     the division of the chart's queries), or None for a query over counters or histograms."""
     if "rate(" in query or "histogram_quantile" in query:
         return None
-    names = re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{", query)
-    values = {name: gauge(series, name) for name in names}
+    values = {name: value_of(name) for name in re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{", query)}
     python = re.sub(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{[^}]*\}", lambda m: f"v[{m[1]!r}]", query)
     python = python.replace("sum(", "(").replace("avg(", "(").replace("count(", "_one(")
     result: float = eval(python, {"v": values, "_one": lambda _: 1.0})  # the chart's own arithmetic, one pod
     return result
 
 
-@pytest.mark.parametrize("helm_name", ["helm3", "helm4"])
-@pytest.mark.parametrize("engine_name", engine_names())
-def test_every_promql_the_chart_renders_returns_the_releases_own_numbers(
-    platform: Platform, tmp_path: Path, engine_name: str, helm_name: str
-) -> None:
-    """Two releases in one namespace under load: 3 long requests in flight on the first, 1 on the second,
-    after 6 and 12 short ones. Every query of the first release returns a result; a gauge query equals what
-    the pod itself reports (3 active requests, not 4); a rate sees the first release's 6 requests, not 18;
-    a latency quantile is a number, not NaN."""
-    plane, prometheus = platform.plane, platform.prometheus
-    ns = f"promql-{engine_name}-{helm_name}"
-    plane.kubectl("create", "namespace", ns)
-    platform.kubelet.namespaces.add(ns)
-    releases = {"first": (3, 6), "second": (1, 12)}  # in flight, completed before
-    for release in releases:
-        file = values_for(engine_name, tmp_path, release)
-        helm(plane, helm_name, "install", release, str(CHART), "-n", ns, "-f", str(file), "--wait", "--timeout", "90s")
-    pods = {p.name.rsplit("-", 2)[0]: p for p in platform.kubelet.wait_running(ns, 2)}
-    assert set(pods) == set(releases), pods
-    prometheus.sync(f"{ns}/first-monitor", f"{ns}/second-monitor")
-    for release in releases:
-        prometheus.wait_scraped(ns, release, pods=1)
+@dataclass(frozen=True)
+class Release:
+    """One release of a PromQL case: its values, how many short requests it finishes, then how many streams
+    it holds in flight, of up to how many tokens (more than the checks take: they are released after them)."""
 
-    loads = {release: Load(engine_name, f"http://{pods[release].ip}:8080") for release in releases}
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        for release in releases:
-            # One first, then the rest after a scrape: an engine that creates a histogram's series at its
-            # first observation (TGI) starts it at 1, and rate() sees only what comes after.
-            loads[release].request(4)
-        time.sleep(2 * 2)
-        for release, (_, short) in releases.items():
-            list(pool.map(loads[release].request, [4] * (short - 1)))
-        long_tokens = 400  # 20 s at 50 ms a token: in flight while Prometheus scrapes and the test queries
-        held = [pool.submit(loads[r].request, long_tokens) for r, (n, _) in releases.items() for _ in range(n)]
-        url = loads["first"].url
+    values: Path
+    finished: int
+    in_flight: int
+    long_tokens: int = 2000  # 100 s at 50 ms a token
 
-        signals = engine(engine_name).signals.active_requests  # the engine's waiting + running gauges
 
-        def in_flight() -> bool:
-            return all(sum(gauge(scrape(loads[r].url), s) for s in signals) == n for r, (n, _) in releases.items())
-
-        plane.wait_for(in_flight, "the long requests to be in flight", timeout=30)
-        time.sleep(3 * 2)  # three scrapes of the steady state
-        own = scrape(url)
-        at = time.time()
-        queries = rendered_queries(manifest(plane, helm_name, "first", ns), ns, "first")
-        results = {where: prometheus.query(query, at) for where, query in queries.items()}
-        assert not any(f.done() for f in held), "a long request finished before the queries ran"
-        for future in held:
-            future.result()
-
+def assert_own_numbers(queries: dict[str, str], results: dict[str, list[tuple[dict[str, str], float]]],
+                       expected: dict[str, float | None], in_flight: int) -> None:  # fmt: skip
+    """Each query returned something, and what the first release's load and pod make it (check_promql)."""
     empty = [f"{where}: {queries[where]}" for where, result in results.items() if not result]
     assert not empty, "queries that return nothing:\n" + "\n".join(empty)
     for where, result in results.items():
         query = queries[where]
         values = [value for _, value in result]
-        if (expected := direct_value(query, own)) is not None:
-            assert values == pytest.approx([expected] * len(values), abs=1e-9), f"{where}: {query}"
+        if (value := expected[where]) is not None:
+            assert values == pytest.approx([value] * len(values), abs=1e-9), f"{where}: {query}"
         elif "histogram_quantile" in query:
             assert all(math.isfinite(v) and v > 0 for v in values), f"{where}: {query} = {values}"
         elif re.search(r"(request_count|num_requests_total|request_success)", query):
@@ -229,10 +215,130 @@ def test_every_promql_the_chart_renders_returns_the_releases_own_numbers(
         else:
             assert all(math.isfinite(v) and v >= 0 for v in values), f"{where}: {query} = {values}"
     active = results["trigger active-requests"]
-    assert [value for _, value in active] == [3.0], "the active-requests trigger counts only the first release's pod"
+    assert [value for _, value in active] == [in_flight], "the trigger counts another release's pods"
+
+
+def check_promql(platform: Platform, helm_name: str, ns: str, engine_name: str, releases: dict[str, Release], *,
+                 start_timeout: float = 60, while_held: Callable[[], None] = lambda: None) -> None:  # fmt: skip
+    """Releases `releases` (the first one is checked) in namespace `ns`, under load; every query of the first
+    must return a result, a gauge query the chart's arithmetic over the first pod's own series at the same
+    instant (the other releases' pods would move it), a rate the first's finished requests, a quantile a
+    number. `while_held` runs after the queries, while the long requests are still in flight."""
+    plane, prometheus = platform.plane, platform.prometheus
+    plane.kubectl("create", "namespace", ns)
+    platform.kubelet.namespaces.add(ns)
+    for release, spec in releases.items():
+        helm(plane, helm_name, "install", release, str(CHART), "-n", ns, "-f", str(spec.values), "--wait",
+             "--timeout", "90s")  # fmt: skip
+    running = platform.kubelet.wait_running(ns, len(releases), timeout=start_timeout)
+    pods = {p.name.rsplit("-", 2)[0]: p for p in running}
+    assert set(pods) == set(releases), pods
+    prometheus.sync(*(f"{ns}/{release}-monitor" for release in releases))
+    for release in releases:
+        prometheus.wait_scraped(ns, release, pods=1)
+
+    first = next(iter(releases))
+    loads = {release: Load(engine_name, f"http://{pods[release].ip}:8080") for release in releases}
+    hang_up = threading.Event()  # once set, the held streams end: after the checks, or on a failure before
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        try:
+            for release in releases:
+                # One first, then the rest after a scrape: an engine that creates a histogram's series at its
+                # first observation (TGI) starts it at 1, and rate() sees only what comes after.
+                loads[release].request(4)
+            time.sleep(2 * 2)
+            for release, spec in releases.items():
+                list(pool.map(loads[release].request, [4] * (spec.finished - 1)))
+            held = [pool.submit(loads[r].hold, spec.long_tokens, hang_up) for r, spec in releases.items()
+                    for _ in range(spec.in_flight)]  # fmt: skip
+            signals = engine(engine_name).signals.active_requests  # the engine's waiting + running gauges
+
+            def in_flight() -> bool:
+                return all(sum(gauge(scrape(loads[r].url), s) for s in signals) == spec.in_flight
+                           for r, spec in releases.items())  # fmt: skip
+
+            plane.wait_for(in_flight, "the long requests to be in flight", timeout=30)
+            time.sleep(3 * 2)  # three scrapes of the steady state
+            at = time.time()
+            queries = rendered_queries(manifest(plane, helm_name, first, ns), ns, first)
+            results = {where: prometheus.query(query, at) for where, query in queries.items()}
+
+            def own(name: str) -> float:  # the first pod's own series of `name`, as Prometheus holds them at `at`
+                selector = f'namespace="{ns}",pod="{pods[first].name}"'
+                return sum(value for _, value in prometheus.query(f"{name}{{{selector}}}", at))
+
+            expected = {where: direct_value(query, own) for where, query in queries.items()}
+            while_held()
+            assert not any(f.done() for f in held), "a long request finished before the checks ended"
+        finally:
+            hang_up.set()
+        assert all(future.result() for future in held), "a long request ended before it was released"
+
+    assert_own_numbers(queries, results, expected, releases[first].in_flight)
     for release in releases:
         helm(plane, helm_name, "uninstall", release, "-n", ns, "--wait", "--timeout", "60s")
     platform.kubelet.namespaces.discard(ns)
+
+
+@pytest.mark.parametrize("helm_name", ["helm3", "helm4"])
+@pytest.mark.parametrize("engine_name", engine_names())
+def test_every_promql_the_chart_renders_returns_the_releases_own_numbers(
+    platform: Platform, tmp_path: Path, engine_name: str, helm_name: str
+) -> None:
+    """Two simulator releases in one namespace under load: 3 long requests in flight on the first, 1 on the
+    second, after 6 and 12 short ones. Every query of the first release returns a result; a gauge query is
+    the first pod's own (3 active requests, not 4); a rate sees the first release's 6 requests, not 18; a
+    latency quantile is a number, not NaN."""
+    releases = {"first": Release(values_for(engine_name, tmp_path, "first"), finished=6, in_flight=3),
+                "second": Release(values_for(engine_name, tmp_path, "second"), finished=12, in_flight=1)}  # fmt: skip
+    check_promql(platform, helm_name, f"promql-{engine_name}-{helm_name}", engine_name, releases)
+
+
+REAL_VLLM_CONTEXT = 32768  # inference.maxTotalTokens: room for streams that outlast the checks (tiny_model.py)
+
+
+def test_the_real_vllm_gives_prometheus_and_keda_its_own_numbers(
+    platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real vLLM (the CPU wheel serving a tiny model) as a pod: the test kubelet runs the image's entry
+    point, `vllm serve`, with the pod's rendered args and environment (tests/real_vllm.py's substitutions), next
+    to a vLLM simulator release in its namespace. Prometheus scrapes it through the chart's ServiceMonitor;
+    every PromQL of its release returns its own numbers, checked as the simulators' are; KEDA's HPA reads its 3
+    active requests from Prometheus, and at a target of 4 keeps ceil(3/4) = 1 replica (one real vLLM is what
+    this machine holds; the simulators show the scaling)."""
+    monkeypatch.setenv("KUBECONFIG", str(platform.plane.kubeconfig()))
+    platform.kubelet.entrypoints[engine("vllm").image.repository] = entrypoint(write_tiny_model(tmp_path / "model"))
+    ns, helm_name = "promql-real-vllm", "helm4"
+    real = values_for("vllm", tmp_path, "first", (
+        f"    engine: keda\n    maxReplicas: 2\n    targetActiveRequests: 4\n    pollingIntervalSeconds: 5\n"
+        f"    prometheusAddress: {platform.prometheus.url}\n"), inference=f"  maxTotalTokens: {REAL_VLLM_CONTEXT}\n",
+        simulator=False)  # fmt: skip
+    releases = {
+        "first": Release(real, finished=6, in_flight=3, long_tokens=REAL_VLLM_CONTEXT - 100),
+        "second": Release(values_for("vllm", tmp_path, "second"), finished=12, in_flight=1),
+    }
+    readings: list[str] = []
+
+    def hpa_reads_the_real_vllm() -> None:
+        def read() -> bool:
+            deployment = json.loads(platform.plane.kubectl("get", "deployment", "first", "-n", ns, "-o", "json"))
+            check = check_autoscaler(Kubectl(ns), deployment)
+            readings.append(check.detail if check else "no HPA")
+            # s0: the active-requests trigger (s1, the KV cache's, reads the real cache's use)
+            return (
+                check is not None and check.ok and re.search(r"reads s0-prometheus = 3[,;]", check.detail) is not None
+            )
+
+        try:
+            platform.plane.wait_for(read, "KEDA's HPA to read the real vLLM's 3 active requests", timeout=30)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; it read: {readings[-1]}") from None
+        readings.append(f"replicas {replicas(platform.plane, ns, 'first')}")
+
+    check_promql(platform, helm_name, ns, "vllm", releases, start_timeout=START_BUDGET_SECONDS,
+                 while_held=hpa_reads_the_real_vllm)  # fmt: skip
+    assert readings[-1] == "replicas 1", readings
+    assert "1 replicas (1-2)" in readings[-2], readings
 
 
 def replicas(plane: ControlPlane, ns: str, name: str) -> int:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,7 @@ def check_promql(platform: Platform, helm_name: str, ns: str, engine_name: str, 
             queries = rendered_queries(manifest(plane, helm_name, first, ns), ns, first)
             results = {where: prometheus.query(query, at) for where, query in queries.items()}
 
+            @cache
             def own(name: str) -> float:  # the first pod's own series of `name`, as Prometheus holds them at `at`
                 selector = f'namespace="{ns}",pod="{pods[first].name}"'
                 return sum(value for _, value in prometheus.query(f"{name}{{{selector}}}", at))
@@ -317,32 +319,33 @@ def test_the_real_vllm_gives_prometheus_and_keda_its_own_numbers(
         "first": Release(real, finished=6, in_flight=3, long_tokens=REAL_VLLM_CONTEXT - 100),
         "second": Release(values_for("vllm", tmp_path, "second"), finished=12, in_flight=1),
     }
-    readings: list[str] = []
+    hpa = {"read": "no HPA"}  # what verify's autoscaler check last said
 
     def hpa_reads_the_real_vllm() -> None:
         def read() -> bool:
-            deployment = json.loads(platform.plane.kubectl("get", "deployment", "first", "-n", ns, "-o", "json"))
-            check = check_autoscaler(Kubectl(ns), deployment)
-            readings.append(check.detail if check else "no HPA")
+            check = check_autoscaler(Kubectl(ns), deployment(platform.plane, ns, "first"))
+            hpa["read"] = check.detail if check else "no HPA"
             # s0: the active-requests trigger (s1, the KV cache's, reads the real cache's use)
-            return (
-                check is not None and check.ok and re.search(r"reads s0-prometheus = 3[,;]", check.detail) is not None
-            )
+            return check is not None and check.ok and re.search(r"reads s0-prometheus = 3[,;]", hpa["read"]) is not None
 
         try:
             platform.plane.wait_for(read, "KEDA's HPA to read the real vLLM's 3 active requests", timeout=30)
         except AssertionError as error:
-            raise AssertionError(f"{error}; it read: {readings[-1]}") from None
-        readings.append(f"replicas {replicas(platform.plane, ns, 'first')}")
+            raise AssertionError(f"{error}; it read: {hpa['read']}") from None
+        assert "1 replicas (1-2)" in hpa["read"], hpa["read"]
+        assert replicas(platform.plane, ns, "first") == 1
 
     check_promql(platform, helm_name, ns, "vllm", releases, start_timeout=START_BUDGET_SECONDS,
                  while_held=hpa_reads_the_real_vllm)  # fmt: skip
-    assert readings[-1] == "replicas 1", readings
-    assert "1 replicas (1-2)" in readings[-2], readings
+
+
+def deployment(plane: ControlPlane, ns: str, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(plane.kubectl("get", "deployment", name, "-n", ns, "-o", "json"))
+    return found
 
 
 def replicas(plane: ControlPlane, ns: str, name: str) -> int:
-    return int(json.loads(plane.kubectl("get", "deployment", name, "-n", ns, "-o", "json"))["spec"]["replicas"])
+    return int(deployment(plane, ns, name)["spec"]["replicas"])
 
 
 def scale_on_requests(platform: Platform, tmp_path: Path, engine_name: str, helm_name: str, scaler: str) -> list[str]:
@@ -377,8 +380,7 @@ def scale_on_requests(platform: Platform, tmp_path: Path, engine_name: str, helm
         held = [pool.submit(load.request, tokens) for _ in range(3)]
         # 3 active requests over a target of 2 per pod: ceil(3 / 2) = 2 replicas.
         watch(2, "the HPA to scale out to ceil(3 / 2) = 2", timeout=60)
-        reading = check_autoscaler(Kubectl(ns), json.loads(plane.kubectl("get", "deployment", name, "-n", ns, "-o",
-                                                                         "json")))  # fmt: skip
+        reading = check_autoscaler(Kubectl(ns), deployment(plane, ns, name))
         held += [pool.submit(load.request, tokens) for _ in range(6)]
         # 9 over 2 per pod would be 5: held at maxReplicas.
         watch(most, f"the HPA to scale out to maxReplicas ({most})", timeout=60)
@@ -464,9 +466,8 @@ def test_the_pod_gets_its_token_and_key_from_vault_through_the_charts_external_s
     plane.wait_for(lambda: [ready(plane, ns, n) for n in synced] == ["True", "True"], f"{synced} Ready", timeout=60)
     assert secret_data(plane, ns, "good-hf-token") == {"token": "hf_from_vault"}
     assert secret_data(plane, ns, "good-api-key") == {"api-key": "sk-good-from-vault"}
-    deployment = json.loads(plane.kubectl("get", "deployment", "good", "-n", ns, "-o", "json"))
-    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in deployment["spec"]["template"]["spec"]["containers"][0]
-            ["env"] if "valueFrom" in e}  # fmt: skip
+    (container,) = deployment(plane, ns, "good")["spec"]["template"]["spec"]["containers"]
+    refs = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
     assert refs == {"HF_TOKEN": {"name": "good-hf-token", "key": "token"},
                     "API_KEY": {"name": "good-api-key", "key": "api-key"}}  # fmt: skip
     (pod,) = platform.kubelet.wait_running(ns, 1)

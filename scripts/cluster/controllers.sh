@@ -48,7 +48,8 @@ build_as_main() { # module version out package... -> binaries in $out/bin, named
   for pkg in "$@"; do
     name="${pkg##*/}"
     [ "$pkg" = "." ] && name="${module##*/}"
-    (cd "$work" && go build "${mod[@]}" -tags "${TAGS:-}" -trimpath -ldflags "-s -w ${LDFLAGS:-}" -o "$out/bin.tmp/$name" "$pkg")
+    (cd "$work" && go build "${mod[@]}" -tags "${TAGS:-}" -trimpath -ldflags "-s -w ${LDFLAGS:-}" \
+      -o "$out/bin.tmp/$name" "$pkg")
   done
   rm -rf "$work" "$out/bin" && mv "$out/bin.tmp" "$out/bin"
 }
@@ -60,7 +61,8 @@ build_prometheus() {
   local out="$cache/prometheus-v$prometheus_version-kubernetes-sd"
   local minor="${prometheus_version#0.}" # 316.0 -> 3.16.0
   [ -x "$out/bin/prometheus" ] || LDFLAGS="-X github.com/prometheus/common/version.Version=3.${minor:1}" \
-    TAGS=remove_all_sd,enable_kubernetes_sd build_as_main github.com/prometheus/prometheus "$prometheus_version" "$out" ./cmd/prometheus
+    TAGS=remove_all_sd,enable_kubernetes_sd \
+    build_as_main github.com/prometheus/prometheus "$prometheus_version" "$out" ./cmd/prometheus
   echo "prometheus $out/bin $(source_of "github.com/prometheus/prometheus@v$prometheus_version")"
 }
 
